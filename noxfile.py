@@ -104,7 +104,9 @@ def uninstall(session: nox.Session, distribution: str) -> None:
 def run_pytest(session: nox.Session, *args: str) -> None:
     """pytest on both cores, with the suite's own options from the root pyproject."""
     workers = "auto" if os.cpu_count() and os.cpu_count() > 1 else "0"
-    session.run("pytest", "-n", workers, *args, *session.posargs, env=TEST_ENV)
+    session.run(
+        "pytest", "-n", workers, "--dist", "loadgroup", *args, *session.posargs, env=TEST_ENV
+    )
 
 
 @nox.session(python=PYTHON, tags=["ci"])

@@ -46,3 +46,12 @@ def test_every_seed_block_is_found_and_parses_as_python():
                     compile(block.code, block.block_id, "exec")
             else:
                 compile(block.code, block.block_id, "exec")
+
+
+def test_seed_copies_are_byte_for_byte_the_specification():
+    # The copies are the specification the example tests run; no formatter may touch them.
+    shared = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+    if not shared.is_dir():
+        pytest.skip("the shared seed documents are not beside this checkout")
+    for original in sorted(shared.glob("*.md")):
+        assert (SEEDS / original.name).read_bytes() == original.read_bytes(), original.name
