@@ -73,7 +73,11 @@ class DenseBlock(nnx.Module):
 
     def __call__(self, x: jax.Array, *, training: bool) -> jax.Array:
         """Apply the block in the given mode."""
-        x = self.dense(x, training=training) if isinstance(self.dense, SpectralNorm) else self.dense(x)
+        x = (
+            self.dense(x, training=training)
+            if isinstance(self.dense, SpectralNorm)
+            else self.dense(x)
+        )
         if self.norm is not None:
             x = self.norm(x, use_running_average=not training)
         x = activation_fn(self.activation_name, self.leaky_relu_slope)(x)
@@ -133,9 +137,7 @@ class Generator(Network):
         self.latent_dim = cfg.latent_dim
         self.output_shape = cfg.output_shape
         self.blocks = _dense_stack(cfg.latent_dim, cfg, rngs=rngs)
-        self.output_layer = nnx.Linear(
-            cfg.hidden_dims[-1], math.prod(cfg.output_shape), rngs=rngs
-        )
+        self.output_layer = nnx.Linear(cfg.hidden_dims[-1], math.prod(cfg.output_shape), rngs=rngs)
 
     def __call__(self, z: jax.Array, training: bool | None = None) -> jax.Array:
         """Generate a batch of samples from latent vectors ``z`` of shape ``(B, latent_dim)``."""
@@ -220,13 +222,14 @@ class Discriminator(Network):
     def logits(self, x: jax.Array, training: bool | None = None) -> jax.Array:
         """The discriminator's logits for a batch ``x``, shape ``(B, 1)``."""
         if self.input_shape is None:
-            if isinstance(x, jax.core.Tracer):
+            if isinstance(x, jax.core.Tracer)  # layers cannot be created while tracing:
                 raise ValueError(
                     "Discriminator has no input_shape and no layers yet: give input_shape, "
                     "call initialize_layers(shape), or call it once outside jit"
                 )
             self._build(tuple(x.shape[1:]), None)
         assert self.blocks is not None and self.output_layer is not None
+        assert self.input_shape is not None
         check_batch("x", x, self.input_shape, "Discriminator")
         training = self.is_training(training)
         h = x.reshape(x.shape[0], -1)
@@ -238,4 +241,3 @@ class Discriminator(Network):
         """Scores of a batch ``x``: probabilities or logits per ``score_type``, ``(B, 1)``."""
         logits = self.logits(x, training)
         return jax.nn.sigmoid(logits) if self.score_type == "probabilities" else logits
-
