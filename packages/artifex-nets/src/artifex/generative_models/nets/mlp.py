@@ -222,7 +222,8 @@ class Discriminator(Network):
     def logits(self, x: jax.Array, training: bool | None = None) -> jax.Array:
         """The discriminator's logits for a batch ``x``, shape ``(B, 1)``."""
         if self.input_shape is None:
-            if isinstance(x, jax.core.Tracer)  # layers cannot be created while tracing:
+            # Layers cannot be created while tracing: the shape must be known eagerly.
+            if isinstance(x, jax.core.Tracer):
                 raise ValueError(
                     "Discriminator has no input_shape and no layers yet: give input_shape, "
                     "call initialize_layers(shape), or call it once outside jit"
