@@ -23,7 +23,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from markdown_blocks import CodeBlock, code_blocks
 
 SEEDS = Path(__file__).parent / "seeds"
