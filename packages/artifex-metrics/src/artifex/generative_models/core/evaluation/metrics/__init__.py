@@ -1,5 +1,99 @@
-"""Sample-quality metrics for generative models: FID, IS, KID, precision/recall, mode coverage."""
+"""Sample-quality metrics for generative models: FID, IS, KID, precision/recall, mode coverage.
+
+Every image metric takes a function from images to features (or class probabilities)
+and images as an array or an iterable of batches; extraction is jitted and batched,
+scores are computed in float64 on the host. ``digits_feature_extractor()`` and
+``digits_classifier()`` need no download; :class:`InceptionV3` loads converted
+pytorch-fid weights for FIDs comparable with the literature.
+"""
+
+from artifex.generative_models.core.evaluation.metrics._features import extract_features
+from artifex.generative_models.core.evaluation.metrics._fid import (
+    FeatureStatistics,
+    FewSamplesWarning,
+    FrechetInceptionDistance,
+    frechet_distance,
+)
+from artifex.generative_models.core.evaluation.metrics._inception_score import (
+    InceptionScore,
+    inception_score,
+)
+from artifex.generative_models.core.evaluation.metrics._kid import (
+    KernelInceptionDistance,
+    kernel_inception_distance,
+    polynomial_mmd2_unbiased,
+)
+from artifex.generative_models.core.evaluation.metrics._mode_coverage import (
+    GRID_SPACING,
+    HIGH_QUALITY_STDS,
+    MIXTURE_STD,
+    RING_RADIUS,
+    class_coverage,
+    grid_modes,
+    mode_coverage,
+    ring_modes,
+    sample_mixture,
+)
+from artifex.generative_models.core.evaluation.metrics._module_function import ModuleFunction
+from artifex.generative_models.core.evaluation.metrics._precision_recall import (
+    PrecisionRecall,
+    knn_radii,
+    manifold_coverage,
+    precision_recall,
+)
+from artifex.generative_models.core.evaluation.metrics.digits import (
+    DigitsClassifierNetwork,
+    DigitsSplit,
+    digits_classifier,
+    digits_classifier_record,
+    digits_feature_extractor,
+    load_digits,
+)
+from artifex.generative_models.core.evaluation.metrics.inception import (
+    InceptionV3,
+    inception_classifier,
+    inception_feature_extractor,
+    load_inception_v3,
+    save_inception_v3,
+)
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "GRID_SPACING",
+    "HIGH_QUALITY_STDS",
+    "MIXTURE_STD",
+    "RING_RADIUS",
+    "DigitsClassifierNetwork",
+    "DigitsSplit",
+    "FeatureStatistics",
+    "FewSamplesWarning",
+    "FrechetInceptionDistance",
+    "InceptionScore",
+    "InceptionV3",
+    "KernelInceptionDistance",
+    "ModuleFunction",
+    "PrecisionRecall",
+    "__version__",
+    "class_coverage",
+    "digits_classifier",
+    "digits_classifier_record",
+    "digits_feature_extractor",
+    "extract_features",
+    "frechet_distance",
+    "grid_modes",
+    "inception_classifier",
+    "inception_feature_extractor",
+    "inception_score",
+    "kernel_inception_distance",
+    "knn_radii",
+    "load_digits",
+    "load_inception_v3",
+    "manifold_coverage",
+    "mode_coverage",
+    "polynomial_mmd2_unbiased",
+    "precision_recall",
+    "ring_modes",
+    "sample_mixture",
+    "save_inception_v3",
+]
