@@ -1,0 +1,331 @@
+"""The :class:`Trainer`: a GAN, its data and a training config, run to the end.
+
+The trainer splits the model once, compiles one step (see :mod:`.step`), and then only
+feeds it: it gathers ``K x n_critic`` batches, places them on the device mesh split
+along the batch axis, dispatches, and touches the host copy of anything only when it logs,
+samples or checkpoints. It never loses work: checkpoints are complete or absent, SIGINT and
+SIGTERM save before exiting, and a NaN or Inf loss stops the run naming the iteration and
+the last good checkpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+from jax.sharding import NamedSharding, PartitionSpec
+
+from artifex.generative_models.core.configuration import (
+    ExperimentConfig,
+    LSGANConfig,
+    TrainingConfig,
+    WGANConfig,
+)
+from artifex.generative_models.training.checkpoints import CheckpointStore
+from artifex.generative_models.training.devices import DeviceManager
+from artifex.generative_models.training.objective import Objective
+from artifex.generative_models.training.optimizers import make_optimizer
+from artifex.generative_models.training.step import build_step, initial_state
+
+__all__ = ["NonFiniteLossError", "Trainer", "TrainingInterrupted"]
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss became NaN or Inf; the message names the iteration and the last checkpoint."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived; the state was checkpointed before this was raised."""
+
+
+def objective_of(experiment: ExperimentConfig) -> Objective:
+    """The losses and penalties an experiment config asks for."""
+    model = experiment.model
+    targets = (model.a, model.b, model.c) if isinstance(model, LSGANConfig) else (0.0, 1.0, 1.0)
+    if isinstance(model, WGANConfig):
+        gp_weight = model.effective_gradient_penalty_weight
+    else:
+        gp_weight = getattr(model, "gradient_penalty_weight", 0.0)
+    return Objective(
+        loss_type=experiment.resolved_objective,
+        label_smoothing=experiment.resolved_label_smoothing,
+        ls_targets=targets,
+        gradient_penalty_weight=float(gp_weight),
+        r1_weight=experiment.training.r1_weight,
+        r1_interval=experiment.training.r1_interval,
+    )
+
+
+class Trainer:
+    """Trains a GAN model on a stream of batches.
+
+    Args:
+        model: A GAN model with ``generator``, ``discriminator`` (with ``logits``),
+            ``latent_dim`` and a typed ``config`` (any family of ``artifex-gan`` whose
+            networks take ``(z[, labels])`` and ``(x[, labels])``).
+        data: An iterator of batches: dicts with ``"image"`` (``(B, ...)`` in the model's
+            layout, in [-1, 1]) and, for conditional models, ``"label"`` (``(B,)`` int).
+            If it has ``get_state`` / ``set_state`` (grain iterators do), its position is
+            checkpointed and restored.
+        config: A :class:`TrainingConfig`, or an :class:`ExperimentConfig` holding it.
+        device_manager: The devices to shard over; all devices by default.
+        workdir: Where logs, samples and checkpoints go; the checkpoint config's
+            ``directory`` (or ``runs/artifex``) when None.
+
+    Attributes:
+        state: The current :data:`~.step.TrainState` (on the device mesh).
+        history: The metrics logged so far, one dict per logged iteration.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        data: Iterator[dict[str, Any]],
+        config: TrainingConfig | ExperimentConfig,
+        *,
+        device_manager: DeviceManager | None = None,
+        workdir: str | Path | None = None,
+    ):
+        experiment = (
+            config
+            if isinstance(config, ExperimentConfig)
+            else ExperimentConfig(model=model.config, training=config)
+        )
+        self.experiment = experiment
+        self.config = experiment.training
+        self.model = model
+        self.data = data
+        self.devices = device_manager or DeviceManager()
+        self.workdir = Path(workdir or self.config.checkpoint.directory or "runs/artifex").resolve()
+        self.objective = objective_of(experiment)
+        self.n_critic = experiment.resolved_n_critic
+        self.num_classes = getattr(model.config, "num_classes", None)
+        self.history: list[dict[str, float]] = []
+
+        g_config, d_config = experiment.resolved_optimizers
+        accumulate = self.config.gradient_accumulation_steps
+        g_tx = make_optimizer(g_config, accumulation_steps=accumulate)
+        d_tx = make_optimizer(d_config, accumulation_steps=accumulate)
+        nets = (
+            model.generator,
+            model.discriminator,
+            nnx.Optimizer(model.generator, g_tx, wrt=nnx.Param),
+            nnx.Optimizer(model.discriminator, d_tx, wrt=nnx.Param),
+        )
+        ema = self.config.ema
+        self.graphdef, state = initial_state(nets, seed=self.config.seed, ema=ema is not None)
+        self.state = self.devices.replicate(state)
+        self._step = build_step(
+            self.graphdef,
+            self.objective,
+            latent_dim=model.latent_dim,
+            n_critic=self.n_critic,
+            num_classes=self.num_classes,
+            ema_decay=None if ema is None else ema.decay,
+            ema_start=0 if ema is None else ema.start_step,
+        )
+        # Batches arrive as (K, n_critic, B, ...): split B over the mesh.
+        self._batch_sharding = NamedSharding(
+            self.devices.mesh, PartitionSpec(None, None, self.devices.axis_name)
+        )
+        self._store: CheckpointStore | None = None
+        self._stop_signal: int | None = None
+        self._last_checkpoint: int | None = None
+
+    # -- public ------------------------------------------------------------------------
+
+    @property
+    def step(self) -> int:
+        """Iterations done (reads the device: call it between dispatches, not in a loop)."""
+        return int(self.state["step"])
+
+    @property
+    def checkpoints(self) -> CheckpointStore:
+        """The run's checkpoint store, in ``workdir/checkpoints``."""
+        if self._store is None:
+            self._store = CheckpointStore(
+                self.workdir / "checkpoints", keep_last=self.config.checkpoint.keep_last
+            )
+        return self._store
+
+    def restore(self, step: int | None = None) -> int:
+        """Continue from checkpoint ``step`` (the latest by default); return its step."""
+        step, state, extra = self.checkpoints.restore(self.state, step)
+        self.state = self.devices.replicate(state)
+        data_state = extra.get("data_state")
+        if data_state is not None and hasattr(self.data, "set_state"):
+            self.data.set_state(_decode_data_state(data_state))
+        self._last_checkpoint = step
+        return step
+
+    def save(self) -> int:
+        """Checkpoint the current state now; return its step."""
+        step = self.step
+        extra: dict[str, Any] = {
+            "step": step,
+            "config": self.experiment.to_dict(include_type=True),
+            "data_state": (
+                _encode_data_state(self.data.get_state())
+                if hasattr(self.data, "get_state")
+                else None
+            ),
+        }
+        self.checkpoints.save(step, self.state, extra)
+        self._last_checkpoint = step
+        return step
+
+    def fit(self, steps: int | None = None) -> list[dict[str, float]]:
+        """Train until ``steps`` iterations are done (the config's ``steps`` by default).
+
+        Resumes from the latest checkpoint first when the checkpoint config says so.
+
+        Returns:
+            :attr:`history`.
+
+        Raises:
+            NonFiniteLossError: A loss became NaN or Inf.
+            TrainingInterrupted: SIGINT / SIGTERM arrived (after a checkpoint was saved).
+        """
+        target = self.config.steps if steps is None else steps
+        k = self.config.steps_per_dispatch
+        if target % k:
+            raise ValueError(f"steps={target} must be a multiple of steps_per_dispatch={k}")
+        if self.config.checkpoint.resume and self.checkpoints.latest_step() is not None:
+            self.restore()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log_every = self.config.logging.log_every
+        every_checkpoint = self.config.checkpoint.every_n_steps
+        pending: list[tuple[int, dict[str, jax.Array]]] = []
+        done = self.step
+        started, started_step = time.perf_counter(), done
+        with _signals_caught(self):
+            while done < target:
+                self.state, metrics = self._step(self.state, self._next_batches(k))
+                done += k
+                pending.append((done, metrics))
+                if done % log_every == 0 or done == target:
+                    self._log(pending, started, started_step, target)
+                    pending.clear()
+                if done % every_checkpoint == 0:
+                    self.save()
+                if self._stop_signal is not None:
+                    self._log(pending, started, started_step, target)
+                    saved = self.save()
+                    raise TrainingInterrupted(
+                        f"stopped by signal {self._stop_signal} at step {done}; "
+                        f"checkpoint saved at step {saved} in {self.checkpoints.directory}"
+                    )
+        self._log(pending, started, started_step, target)
+        if self.config.checkpoint.save_final and self._last_checkpoint != done:
+            self.save()
+        self.write_back()
+        return self.history
+
+    def write_back(self) -> None:
+        """Copy the trained state into the model the trainer was given."""
+        generator, discriminator, _, _ = nnx.merge(self.graphdef, self.state["nets"])
+        nnx.update(self.model.generator, jax.tree.map(jnp.copy, nnx.state(generator)))
+        nnx.update(self.model.discriminator, jax.tree.map(jnp.copy, nnx.state(discriminator)))
+
+    def ema_generator(self) -> Any:
+        """A copy of the generator with the EMA parameters (or the current ones)."""
+        generator = nnx.merge(self.graphdef, self.state["nets"])[0]
+        if self.state["ema"] is not None:
+            nnx.update(generator, self.state["ema"])
+        return generator
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _next_batches(self, k: int) -> dict[str, jax.Array]:
+        """``k x n_critic`` batches stacked as ``(k, n_critic, B, ...)`` on the mesh."""
+        batches = [next(self.data) for _ in range(k * self.n_critic)]
+        keys = ("image", "label") if self.num_classes is not None else ("image",)
+        stacked = {}
+        for key in keys:
+            if key not in batches[0]:
+                raise ValueError(
+                    f"a batch has no {key!r} entry (it has {sorted(batches[0])}); "
+                    + ("a conditional model needs labels" if key == "label" else "")
+                )
+            array = np.stack([np.asarray(b[key]) for b in batches])
+            stacked[key] = array.reshape(k, self.n_critic, *array.shape[1:])
+        return jax.device_put(stacked, self._batch_sharding)
+
+    def _log(
+        self,
+        pending: list[tuple[int, dict[str, jax.Array]]],
+        started: float,
+        started_step: int,
+        target: int,
+    ) -> None:
+        if not pending:
+            return
+        bad = int(self.state["first_bad_step"])
+        if bad >= 0:
+            where = (
+                f"the last good checkpoint is step {self._last_checkpoint} in "
+                f"{self.checkpoints.directory}"
+                if self._last_checkpoint is not None
+                else "no checkpoint was saved yet"
+            )
+            raise NonFiniteLossError(
+                f"a loss became NaN or Inf at step {bad + 1}; training stopped and that "
+                f"update was not applied; {where}"
+            )
+        done, metrics = pending[-1]
+        row = {"step": done, **{k: float(np.asarray(v)[-1]) for k, v in metrics.items()}}
+        elapsed = time.perf_counter() - started
+        row["it_per_s"] = (done - started_step) / elapsed if elapsed > 0 else 0.0
+        self.history.append(row)
+        with (self.workdir / "metrics.jsonl").open("a") as log:
+            log.write(json.dumps(row) + "\n")
+        losses = "  ".join(f"{k} {v:.4f}" for k, v in row.items() if k.endswith("loss"))
+        print(
+            f"step {done}/{target}  {row['it_per_s']:.1f} it/s  {losses}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _encode_data_state(state: Any) -> Any:
+    """A data iterator's state as JSON (grain states are bytes or dicts)."""
+    if isinstance(state, bytes):
+        return {"bytes": state.decode("latin-1")}
+    return {"json": state}
+
+
+def _decode_data_state(encoded: dict[str, Any]) -> Any:
+    if "bytes" in encoded:
+        return encoded["bytes"].encode("latin-1")
+    return encoded["json"]
+
+
+class _signals_caught:
+    """Within the block, SIGINT and SIGTERM ask the trainer to checkpoint and stop."""
+
+    def __init__(self, trainer: Trainer):
+        self.trainer = trainer
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> None:
+        def ask_to_stop(signum: int, frame: Any) -> None:
+            self.trainer._stop_signal = signum
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            # Outside the main thread signals cannot be caught: they stay with the caller.
+            with contextlib.suppress(ValueError):
+                self.previous[signum] = signal.signal(signum, ask_to_stop)
+
+    def __exit__(self, *exc: Any) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
