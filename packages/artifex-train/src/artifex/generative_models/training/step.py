@@ -18,6 +18,7 @@ host reads them only when it logs.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -82,6 +83,7 @@ def initial_state(
     }
 
 
+@functools.lru_cache(maxsize=32)
 def build_step(
     graphdef: Any,
     objective: Objective,
@@ -104,6 +106,9 @@ def build_step(
         ema_decay: Generator EMA decay; None when the state has no EMA.
         ema_start: Iteration before which the EMA simply copies the parameters.
 
+    Steps are cached by their arguments (all static and hashable), so a second trainer
+    for the same architecture and settings reuses the compiled program.
+
     The ``batches`` dict holds ``"image"`` (and ``"label"`` for conditional models)
     with leading axes ``(K, n_critic, batch, ...)``: K iterations, one real batch per
     discriminator update.
@@ -112,7 +117,10 @@ def build_step(
     def iteration(
         state: TrainState, batch: dict[str, jax.Array]
     ) -> tuple[TrainState, dict[str, jax.Array]]:
-        generator, discriminator, g_optimizer, d_optimizer = nnx.merge(graphdef, state["nets"])
+        # Merge a rebuilt copy: the modules' updates must not reach the carried ``state``,
+        # which stays the fallback if this iteration's losses are not finite.
+        nets = jax.tree.map(lambda leaf: leaf, state["nets"])
+        generator, discriminator, g_optimizer, d_optimizer = nnx.merge(graphdef, nets)
         step = state["step"]
         keys = jax.random.split(jax.random.wrap_key_data(state["key"]), 3 * n_critic + 3)
         metrics: dict[str, jax.Array] = {}
