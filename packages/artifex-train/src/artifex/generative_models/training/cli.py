@@ -1,7 +1,14 @@
 """The ``artifex-train`` command line.
 
-Until the training engine lands (issue 6) the command knows one job, ``demo``, and says
-plainly that it trains nothing yet, so that the README's main-job command already runs.
+    artifex-train demo [--out runs/demo] [--steps N]
+    artifex-train train --preset dcgan --out runs/dcgan --set training.steps=500
+    artifex-train train --config experiment.yaml --out runs/mine
+    artifex-train presets
+
+``train`` resumes from the run folder's latest checkpoint when there is one, so the same
+command continues a run after a crash. ``--set key=value`` changes any field of the
+experiment by its dotted path (``training.data.batch_size=32``,
+``model.generator.hidden_dims=[128,64]``); values are read as YAML.
 """
 
 from __future__ import annotations
@@ -9,6 +16,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["apply_overrides", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,20 +29,99 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
-        "demo", help="train the default model on the bundled digits; write samples, plots, scores"
+        "demo", help="train the default preset on the bundled digits; write samples, plots, scores"
     )
-    demo.add_argument("--out", default="runs/demo", help="folder for samples, plots and scores")
+    demo.add_argument("--out", default="runs/demo", help="run folder (default: runs/demo)")
+    demo.add_argument("--steps", type=int, default=None, help="iterations (default: the preset's)")
+    train = commands.add_parser("train", help="train an experiment from a preset or a YAML file")
+    source = train.add_mutually_exclusive_group(required=True)
+    source.add_argument("--preset", help="a preset name (see `artifex-train presets`)")
+    source.add_argument("--config", type=Path, help="an experiment config YAML file")
+    train.add_argument("--out", required=True, help="run folder")
+    train.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="change a field by its dotted path; may be repeated",
+    )  # fmt: skip
+    commands.add_parser("presets", help="list the presets")
     return parser
+
+
+def apply_overrides(config: Any, overrides: Sequence[str]) -> Any:
+    """``config`` with each ``dotted.key=value`` applied (values parsed as YAML).
+
+    Raises:
+        ValueError: A malformed override or a key the config does not have (the message
+            lists the keys at that level).
+    """
+    import yaml
+
+    data = config.to_dict(include_type=True)
+    for override in overrides:
+        key, separator, raw = override.partition("=")
+        if not separator or not key:
+            raise ValueError(f"--set expects KEY=VALUE, got {override!r}")
+        node = data
+        parts = key.split(".")
+        for depth, part in enumerate(parts):
+            if not isinstance(node, dict) or part not in node:
+                where = ".".join(parts[:depth]) or "the experiment"
+                known = (
+                    ", ".join(sorted(k for k in node if k != "config_type"))
+                    if isinstance(node, dict)
+                    else "nothing (not a mapping)"
+                )
+                raise ValueError(f"--set {key}: {where} has no field {part!r}; it has {known}")
+            if depth == len(parts) - 1:
+                node[part] = yaml.safe_load(raw)
+            else:
+                node = node[part]
+    return type(config).from_dict(data)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit status."""
     args = build_parser().parse_args(argv)
-    if args.command == "demo":
-        print(
-            "artifex-train demo: placeholder — the training engine (issue 6) is not built yet, "
-            f"so nothing was trained and nothing was written to {args.out}."
-        )
+    from artifex.generative_models.training.presets import DEFAULT_PRESET, PRESETS, preset
+
+    if args.command == "presets":
+        for name, build in PRESETS.items():
+            experiment = build()
+            marker = " (default)" if name == DEFAULT_PRESET else ""
+            print(
+                f"{name}{marker}: {type(experiment.model).__name__}, "
+                f"{experiment.training.steps} iterations on {experiment.training.data.source}"
+            )
+        return 0
+
+    from artifex.generative_models.core.configuration import ExperimentConfig
+    from artifex.generative_models.training.run import run_experiment
+    from artifex.generative_models.training.trainer import TrainingInterrupted
+
+    try:
+        if args.command == "demo":
+            experiment = preset(DEFAULT_PRESET)
+            if args.steps is not None:
+                experiment = apply_overrides(experiment, [f"training.steps={args.steps}"])
+            out = args.out
+        else:
+            experiment = (
+                preset(args.preset)
+                if args.preset
+                else ExperimentConfig.from_yaml(args.config.read_text())
+            )
+            experiment = apply_overrides(experiment, args.overrides)
+            out = args.out
+        scores = run_experiment(experiment, out)
+    except TrainingInterrupted as stop:
+        print(f"artifex-train: {stop}", file=sys.stderr)
+        return 130
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        print(f"artifex-train: error: {error}", file=sys.stderr)
+        return 2
+    print(f"artifex-train: done; run folder {Path(out).resolve()}")
+    for name, value in scores.items():
+        if name != "final":
+            print(f"  {name}: {value}")
     return 0
 
 

@@ -15,7 +15,7 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +138,8 @@ class Trainer:
         self._batch_sharding = NamedSharding(
             self.devices.mesh, PartitionSpec(None, None, self.devices.axis_name)
         )
+        #: Called as ``on_sample(step)`` every ``logging.sample_every`` iterations.
+        self.on_sample: Callable[[int], None] | None = None
         self._store: CheckpointStore | None = None
         self._stop_signal: int | None = None
         self._last_checkpoint: int | None = None
@@ -205,6 +207,7 @@ class Trainer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         log_every = self.config.logging.log_every
         every_checkpoint = self.config.checkpoint.every_n_steps
+        sample_every = self.config.logging.sample_every
         pending: list[tuple[int, dict[str, jax.Array]]] = []
         done = self.step
         started, started_step = time.perf_counter(), done
@@ -216,6 +219,8 @@ class Trainer:
                 if done % log_every == 0 or done == target:
                     self._log(pending, started, started_step, target)
                     pending.clear()
+                if self.on_sample is not None and done % sample_every == 0:
+                    self.on_sample(done)
                 if done % every_checkpoint == 0:
                     self.save()
                 if self._stop_signal is not None:
@@ -231,15 +236,19 @@ class Trainer:
         self.write_back()
         return self.history
 
+    def _modules(self) -> tuple[Any, Any, Any, Any]:
+        """Fresh modules on the current state (rebuilt, so changing them leaves it intact)."""
+        return nnx.merge(self.graphdef, jax.tree.map(lambda leaf: leaf, self.state["nets"]))
+
     def write_back(self) -> None:
         """Copy the trained state into the model the trainer was given."""
-        generator, discriminator, _, _ = nnx.merge(self.graphdef, self.state["nets"])
+        generator, discriminator, _, _ = self._modules()
         nnx.update(self.model.generator, jax.tree.map(jnp.copy, nnx.state(generator)))
         nnx.update(self.model.discriminator, jax.tree.map(jnp.copy, nnx.state(discriminator)))
 
     def ema_generator(self) -> Any:
         """A copy of the generator with the EMA parameters (or the current ones)."""
-        generator = nnx.merge(self.graphdef, self.state["nets"])[0]
+        generator = self._modules()[0]
         if self.state["ema"] is not None:
             nnx.update(generator, self.state["ema"])
         return generator

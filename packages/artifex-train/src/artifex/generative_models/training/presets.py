@@ -1,0 +1,132 @@
+"""Named experiments that train on the bundled digits out of the box.
+
+Each preset is a complete :class:`ExperimentConfig`: a model config of one GAN family and
+a training config sized to finish in minutes on two CPU cores. ``artifex-train presets``
+lists them; ``--preset NAME`` starts from one; ``--set key=value`` changes any field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from artifex.generative_models.core.configuration import (
+    CheckpointConfig,
+    ConditionalDiscriminatorConfig,
+    ConditionalGANConfig,
+    ConditionalGeneratorConfig,
+    ConditionalParams,
+    ConvDiscriminatorConfig,
+    ConvGeneratorConfig,
+    DataConfig,
+    DCGANConfig,
+    DiscriminatorConfig,
+    EMAConfig,
+    ExperimentConfig,
+    GANConfig,
+    GeneratorConfig,
+    LoggingConfig,
+    LSGANConfig,
+    TrainingConfig,
+    WGANConfig,
+)
+
+__all__ = ["DEFAULT_PRESET", "PRESETS", "preset"]
+
+DEFAULT_PRESET = "dcgan"
+
+# The digits are 8x8, one channel, in [-1, 1].
+_SHAPE = (8, 8, 1)
+_GENERATOR: dict[str, Any] = {"latent_dim": 32, "output_shape": _SHAPE, "data_format": "NHWC"}
+_DISCRIMINATOR: dict[str, Any] = {"input_shape": _SHAPE, "data_format": "NHWC"}
+
+
+def _training(steps: int, **changes: Any) -> TrainingConfig:
+    return TrainingConfig(
+        steps=steps,
+        seed=0,
+        steps_per_dispatch=10,
+        ema=EMAConfig(decay=0.99),
+        data=DataConfig(source="digits", batch_size=64, channels=1, image_size=8),
+        logging=LoggingConfig(log_every=100, sample_every=500, num_samples=64),
+        checkpoint=CheckpointConfig(every_n_steps=500, keep_last=2),
+    ).replace(**changes)
+
+
+def _gan() -> ExperimentConfig:
+    model = GANConfig(
+        name="gan-digits",
+        generator=GeneratorConfig(hidden_dims=(128, 256), **_GENERATOR),
+        discriminator=DiscriminatorConfig(
+            hidden_dims=(256, 128), dropout_rate=0.3, **_DISCRIMINATOR
+        ),
+    )
+    return ExperimentConfig(model=model, training=_training(3000))
+
+
+def _conv_networks(**discriminator: Any) -> dict[str, Any]:
+    return {
+        "generator": ConvGeneratorConfig(hidden_dims=(64, 32), batch_norm=True, **_GENERATOR),
+        "discriminator": ConvDiscriminatorConfig(
+            hidden_dims=(32, 64), **{**_DISCRIMINATOR, **discriminator}
+        ),
+    }
+
+
+def _dcgan() -> ExperimentConfig:
+    model = DCGANConfig(name="dcgan-digits", **_conv_networks(batch_norm=True))
+    return ExperimentConfig(model=model, training=_training(3000))
+
+
+def _wgan() -> ExperimentConfig:
+    model = WGANConfig(
+        name="wgan-gp-digits",
+        critic_iterations=5,
+        gradient_penalty_weight=10.0,
+        **_conv_networks(batch_norm=False, use_instance_norm=False),
+    )
+    return ExperimentConfig(model=model, training=_training(1000))
+
+
+def _lsgan() -> ExperimentConfig:
+    model = LSGANConfig(name="lsgan-digits", **_conv_networks(batch_norm=True))
+    return ExperimentConfig(model=model, training=_training(3000))
+
+
+def _conditional() -> ExperimentConfig:
+    labels = ConditionalParams(num_classes=10, embedding_dim=16)
+    model = ConditionalGANConfig(
+        name="cgan-digits",
+        generator=ConditionalGeneratorConfig(
+            hidden_dims=(64, 32), conditional=labels, **_GENERATOR
+        ),
+        discriminator=ConditionalDiscriminatorConfig(
+            hidden_dims=(32, 64), conditional=labels, **_DISCRIMINATOR
+        ),
+    )
+    training = _training(3000)
+    return ExperimentConfig(
+        model=model, training=training.replace(data=training.data.replace(use_labels=True))
+    )
+
+
+PRESETS: dict[str, Callable[[], ExperimentConfig]] = {
+    "gan": _gan,
+    "dcgan": _dcgan,
+    "wgan": _wgan,
+    "lsgan": _lsgan,
+    "conditional": _conditional,
+}
+"""Preset name -> a function building its experiment config."""
+
+
+def preset(name: str) -> ExperimentConfig:
+    """The experiment config of preset ``name``.
+
+    Raises:
+        ValueError: An unknown name (the message lists the presets).
+    """
+    try:
+        return PRESETS[name]()
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; presets: {', '.join(PRESETS)}") from None
