@@ -1,11 +1,39 @@
+import json
+
 import pytest
 
 from artifex.generative_models.training import cli
+from artifex.generative_models.training.presets import PRESETS, preset
 
 
-def test_demo_command_runs_and_says_what_it_did(capsys, tmp_path):
-    assert cli.main(["demo", "--out", str(tmp_path / "run")]) == 0
-    assert str(tmp_path / "run") in capsys.readouterr().out
+def test_presets_are_listed_with_the_default_marked(capsys):
+    assert cli.main(["presets"]) == 0
+    out = capsys.readouterr().out
+    assert "dcgan (default): DCGANConfig" in out
+    assert all(name in out for name in PRESETS)
+
+
+def test_overrides_change_nested_fields_and_parse_values_as_yaml():
+    experiment = cli.apply_overrides(
+        preset("dcgan"),
+        ["training.steps=20", "model.generator.hidden_dims=[16, 8]", "training.data.shuffle=false"],
+    )
+    assert experiment.training.steps == 20
+    assert experiment.model.generator.hidden_dims == (16, 8)
+    assert experiment.training.data.shuffle is False
+
+
+def test_an_unknown_override_key_lists_the_known_ones():
+    with pytest.raises(ValueError, match=r"--set training.stepz: training has no field 'stepz'"):
+        cli.apply_overrides(preset("dcgan"), ["training.stepz=3"])
+    with pytest.raises(ValueError, match="expects KEY=VALUE"):
+        cli.apply_overrides(preset("dcgan"), ["training.steps"])
+
+
+def test_bad_input_exits_with_status_2_and_a_message(capsys, tmp_path):
+    assert cli.main(["train", "--preset", "nope", "--out", str(tmp_path)]) == 2
+    assert "unknown preset 'nope'; presets: gan, dcgan" in capsys.readouterr().err
+    assert cli.main(["train", "--preset", "dcgan", "--out", str(tmp_path), "--set", "x=1"]) == 2
 
 
 def test_unknown_command_is_refused_with_the_choices(capsys):
@@ -13,3 +41,21 @@ def test_unknown_command_is_refused_with_the_choices(capsys):
         cli.main(["fly"])
     assert exit_info.value.code == 2
     assert "invalid choice: 'fly'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_train_writes_samples_curves_scores_and_resumes(tmp_path, capsys):
+    args = [
+        "train", "--preset", "dcgan", "--out", str(tmp_path),
+        "--set", "training.steps=20", "--set", "training.logging.log_every=10",
+        "--set", "training.logging.sample_every=10", "--set", "training.checkpoint.every_n_steps=10",
+    ]  # fmt: skip
+    assert cli.main(args) == 0
+    for name in ("samples/step_000010.png", "samples/final.png", "loss_curves.png", "config.yaml"):
+        assert (tmp_path / name).is_file(), name
+    scores = json.loads((tmp_path / "scores.json").read_text())
+    assert scores["steps"] == 20 and scores["fid_digits"] > scores["fid_digits_floor_real_vs_real"]
+    # The same command again finds the finished run and does not train further.
+    assert cli.main(args) == 0
+    lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines] == [10, 20]
