@@ -35,6 +35,7 @@ DISTRIBUTION_OF = {
     "PIL": "pillow",
     "matplotlib": "matplotlib",
     "scipy": "scipy",
+    "absl": "absl-py",
 }
 
 
