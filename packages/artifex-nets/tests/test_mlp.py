@@ -130,3 +130,11 @@ def test_jit_equals_eager_with_spectral_norm_and_one_optimizer_step_moves_parame
     moved = jax.tree.map(lambda a, b: not np.allclose(a, b), before, after)
     assert all(jax.tree.leaves(moved))
     assert all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree.leaves(after))
+
+
+def test_dropout_layers_get_distinct_keys_without_a_dropout_stream():
+    discriminator = Discriminator(
+        hidden_dims=(8, 8), input_shape=(4,), dropout_rate=0.5, rngs=nnx.Rngs(params=0)
+    )
+    keys = [jax.random.key_data(block.dropout.rngs.key[...]) for block in discriminator.blocks]
+    assert not np.array_equal(keys[0], keys[1])

@@ -7,8 +7,59 @@ Subpackages:
 """
 
 from artifex.generative_models.nets import layers
+from artifex.generative_models.nets.conditional import (
+    ConditionalDiscriminator,
+    ConditionalGenerator,
+)
+from artifex.generative_models.nets.conv import ConvDiscriminator, ConvGenerator
+from artifex.generative_models.nets.cyclegan import CycleGANGenerator
+from artifex.generative_models.nets.dcgan import DCGANDiscriminator, DCGANGenerator
+from artifex.generative_models.nets.lsgan import LSGANDiscriminator, LSGANGenerator
 from artifex.generative_models.nets.mlp import Discriminator, Generator
+from artifex.generative_models.nets.patchgan import (
+    CycleGANDiscriminator,
+    MultiScalePatchGANDiscriminator,
+    PatchGANDiscriminator,
+)
+from artifex.generative_models.nets.progressive import (
+    ProgressiveConvBlock,
+    ProgressiveDiscriminator,
+    ProgressiveGenerator,
+)
+from artifex.generative_models.nets.stylegan import (
+    MappingNetwork,
+    StyleConvBlock,
+    StyleGANDiscriminator,
+    StyleGANGenerator,
+)
+from artifex.generative_models.nets.wgan import WGANDiscriminator, WGANGenerator
 
 __version__ = "0.1.0"
 
-__all__ = ["Discriminator", "Generator", "__version__", "layers"]
+__all__ = [
+    "ConditionalDiscriminator",
+    "ConditionalGenerator",
+    "ConvDiscriminator",
+    "ConvGenerator",
+    "CycleGANDiscriminator",
+    "CycleGANGenerator",
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "Discriminator",
+    "Generator",
+    "LSGANDiscriminator",
+    "LSGANGenerator",
+    "MappingNetwork",
+    "MultiScalePatchGANDiscriminator",
+    "PatchGANDiscriminator",
+    "ProgressiveConvBlock",
+    "ProgressiveDiscriminator",
+    "ProgressiveGenerator",
+    "StyleConvBlock",
+    "StyleGANDiscriminator",
+    "StyleGANGenerator",
+    "WGANDiscriminator",
+    "WGANGenerator",
+    "__version__",
+    "layers",
+]

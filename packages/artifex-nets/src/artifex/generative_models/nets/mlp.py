@@ -57,6 +57,7 @@ class DenseBlock(nnx.Module):
         dropout_rate: float,
         spectral_norm: bool,
         rngs: nnx.Rngs,
+        dropout_rngs: nnx.Rngs | None = None,
     ):
         dense = nnx.Linear(in_features, out_features, rngs=rngs)
         self.dense: nnx.Module = SpectralNorm(dense, rngs=rngs) if spectral_norm else dense
@@ -64,7 +65,7 @@ class DenseBlock(nnx.Module):
             nnx.BatchNorm(out_features, momentum=0.9, rngs=rngs) if batch_norm else None
         )
         self.dropout = nnx.data(
-            nnx.Dropout(dropout_rate, rngs=with_stream(rngs, "dropout"))
+            nnx.Dropout(dropout_rate, rngs=dropout_rngs or with_stream(rngs, "dropout"))
             if dropout_rate > 0
             else None
         )
@@ -88,6 +89,8 @@ class DenseBlock(nnx.Module):
 
 def _dense_stack(in_features: int, config: Any, *, rngs: nnx.Rngs) -> nnx.List:
     widths = (in_features, *config.hidden_dims)
+    # One dropout stream for the whole stack: each layer forks its own keys from it.
+    dropout_rngs = with_stream(rngs, "dropout")
     return nnx.List(
         [
             DenseBlock(
@@ -99,6 +102,7 @@ def _dense_stack(in_features: int, config: Any, *, rngs: nnx.Rngs) -> nnx.List:
                 dropout_rate=config.dropout_rate,
                 spectral_norm=config.use_spectral_norm,
                 rngs=rngs,
+                dropout_rngs=dropout_rngs,
             )
             for i in range(len(config.hidden_dims))
         ]
