@@ -45,6 +45,14 @@ latent_dim = 100
 key = jax.random.key(42)
 """
 
+# visualize_samples (user guide) transposes (C, H, W) samples: give it a GAN that makes them.
+NCHW_GAN = (
+    "gan = GAN(config=gan_config.replace(\n"
+    "    generator=gan_config.generator.replace(output_shape=(1, 28, 28)),\n"
+    "    discriminator=gan_config.discriminator.replace(input_shape=(1, 28, 28))),\n"
+    "    rngs=nnx.Rngs(params=0, sample=1, dropout=2))\n"
+)
+
 # Names a block uses without defining them. Keyed by block id ("<document>:<line>").
 PRELUDES = {
     f"{GUIDE}:429": (
@@ -61,13 +69,7 @@ PRELUDES = {
         "    assert samples.shape[0] == 16\n"
     ),
     f"{GUIDE}:934": "cond_generator = cgan.generator\n",
-    f"{GUIDE}:949": (
-        "# visualize_samples transposes (C, H, W) samples: use a GAN that makes them.\n"
-        "gan = GAN(config=gan_config.replace(\n"
-        "    generator=gan_config.generator.replace(output_shape=(1, 28, 28)),\n"
-        "    discriminator=gan_config.discriminator.replace(input_shape=(1, 28, 28))),\n"
-        "    rngs=nnx.Rngs(params=0, sample=1, dropout=2))\n"
-    ),
+    f"{GUIDE}:949": NCHW_GAN,
     f"{GUIDE}:988": "gen_opt, disc_opt = gen_optimizer, disc_optimizer\n",
     f"{GUIDE}:1034": (
         "from artifex.generative_models.core.evaluation.metrics import digits_classifier\n"
@@ -78,8 +80,8 @@ PRELUDES = {
         "from artifex.generative_models.core.evaluation.metrics import "
         "digits_feature_extractor\n"
         "feature_extractor_fn = digits_feature_extractor()\n"
-        "real_images = jnp.tanh(jax.random.normal(jax.random.key(1), (40, 8, 8, 1)))\n"
-        "generated_samples = jnp.tanh(jax.random.normal(key, (40, 8, 8, 1)))\n"
+        "real_images = jnp.tanh(jax.random.normal(jax.random.key(1), (100, 8, 8, 1)))\n"
+        "generated_samples = jnp.tanh(jax.random.normal(key, (100, 8, 8, 1)))\n"
     ),
     f"{GUIDE}:1072": "threshold = 0.1\n",
     f"{GUIDE}:1105": (
@@ -87,7 +89,8 @@ PRELUDES = {
     ),
     f"{GUIDE}:1198": "config = dcgan_config  # DCGAN needs a convolutional config\n",
     f"{GUIDE}:1218": "data = jax.random.randint(key, (2, 8, 8, 3), 0, 256).astype(jnp.float32)\n",
-    f"{GUIDE}:1252": "step = 100\n",
+    f"{GUIDE}:1252": "step = 100\n" + NCHW_GAN,
+    f"{GUIDE}:1272": "epoch = 0  # so that the block's `if epoch % 10 == 0` body runs\n",
 }
 
 # Replacements applied to a block's text before it runs, each with its reason.
@@ -100,8 +103,16 @@ PATCHES = {
     ],
 }
 
+# The user guide's basic training loop draws `rngs.sample()` and runs `gan.generator`
+# (whose batch norm updates its statistics) inside `nnx.value_and_grad` of a function
+# that only closes over them. Flax NNX refuses to mutate state captured from an outer
+# trace, whatever library builds the modules; `artifex-train` is the supported loop.
+_CLOSURE_MUTATION = (Exception, "Cannot mutate .* from a different trace level")
+
 # Blocks that must fail, and the error they must fail with.
 MUST_RAISE = {
+    f"{GUIDE}:676": _CLOSURE_MUTATION,
+    f"{GUIDE}:988": _CLOSURE_MUTATION,
     # Configs are immutable: the assignment raises and names the way to change a field.
     f"{GUIDE}:1089": (AttributeError, r"config\.replace\(loss_type="),
     f"{GUIDE}:1147": (AttributeError, r"\.replace\(gradient_penalty_weight="),
@@ -119,7 +130,7 @@ NOT_RUN = {
     f"{GUIDE}:1183": "fragment: calls train_discriminator(...) / train_generator(...) placeholders",
     f"{GUIDE}:1232": "fragment: DCGANGenerator(...) with the arguments elided",
     f"{GUIDE}:1281": "deliberately BAD example: BatchNorm(...) placeholder on layers[0]",
-    f"{REFERENCE}:729": "signature only: compute_gradient_penalty's documented signature",
+    f"{REFERENCE}:725": "signature only: compute_gradient_penalty's documented signature",
 }
 
 # Facts the prose states about a block's results, checked after it runs.
