@@ -47,7 +47,15 @@ MUST_NOT_INSTALL = {
 }
 
 # Tests run on the CPU wherever they run, so their numbers do not depend on the machine.
-TEST_ENV = {"JAX_PLATFORMS": "cpu"}
+# The classic (non-partitionable) threefry compiles random initialisers several times
+# faster on CPU, and the persistent cache lets later sessions of one CI run reuse the
+# programs earlier ones compiled (same jax version, same program).
+TEST_ENV = {
+    "JAX_PLATFORMS": "cpu",
+    "JAX_THREEFRY_PARTITIONABLE": "0",
+    "JAX_COMPILATION_CACHE_DIR": str(ROOT / ".nox" / "jax-compilation-cache"),
+    "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0.5",
+}
 
 
 def group(name: str) -> list[str]:
@@ -134,7 +142,9 @@ def jax_matrix(session: nox.Session, jax_set: str) -> None:
         "import sys, jax, flax; print(sys.version.split()[0], 'jax', jax.__version__, "
         "'flax', flax.__version__)",
     )  # fmt: skip
-    run_pytest(session)
+    # Every test but the slow end-to-end ones (seed documents, subprocess runs), which
+    # the `tests` session runs; pass `-m ""` to include them.
+    run_pytest(session, "-m", "not slow")
 
 
 @nox.session(python=PYTHON, tags=["ci"])
@@ -163,8 +173,8 @@ def isolated(session: nox.Session, package: str) -> None:
     workers = "auto" if os.cpu_count() and os.cpu_count() > 1 else "0"
     session.run(
         "pytest", "-n", workers, "-p", "no:cacheprovider", "--import-mode=importlib",
-        "-c", os.devnull, "--rootdir", str(tmp), str(tests_copy), *session.posargs,
-        env=TEST_ENV,
+        "-c", os.devnull, "--rootdir", str(tmp), "-m", "not slow", str(tests_copy),
+        *session.posargs, env=TEST_ENV,
     )  # fmt: skip
 
 
