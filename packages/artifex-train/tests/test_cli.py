@@ -48,7 +48,8 @@ def test_train_writes_samples_curves_scores_and_resumes(tmp_path, capsys):
     args = [
         "train", "--preset", "dcgan", "--out", str(tmp_path),
         "--set", "training.steps=20", "--set", "training.logging.log_every=10",
-        "--set", "training.logging.sample_every=10", "--set", "training.checkpoint.every_n_steps=10",
+        "--set", "training.logging.sample_every=10",
+        "--set", "training.checkpoint.every_n_steps=10",
     ]  # fmt: skip
     assert cli.main(args) == 0
     for name in ("samples/step_000010.png", "samples/final.png", "loss_curves.png", "config.yaml"):

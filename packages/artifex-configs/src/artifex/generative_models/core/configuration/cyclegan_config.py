@@ -56,8 +56,13 @@ class CycleGANConfig(BaseGANConfig):
             multiplies the identity terms by it); >= 0; > 0 needs both domains to share
             one image shape.
         loss_type: Defaults to ``"least_squares"``.
-        name, generator_lr, discriminator_lr, beta1, beta2, gradient_penalty_weight,
-            label_smoothing: See :class:`BaseGANConfig`.
+        name: See :class:`BaseGANConfig`.
+        generator_lr: See :class:`BaseGANConfig`.
+        discriminator_lr: See :class:`BaseGANConfig`.
+        beta1: See :class:`BaseGANConfig`.
+        beta2: See :class:`BaseGANConfig`.
+        gradient_penalty_weight: See :class:`BaseGANConfig`.
+        label_smoothing: See :class:`BaseGANConfig`.
     """
 
     name: str = "cyclegan"

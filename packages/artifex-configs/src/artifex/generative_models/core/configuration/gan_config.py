@@ -75,8 +75,14 @@ class GANConfig(BaseGANConfig):
     Attributes:
         generator: The generator network.
         discriminator: The discriminator network.
-        name, loss_type, generator_lr, discriminator_lr, beta1, beta2,
-            gradient_penalty_weight, label_smoothing: See :class:`BaseGANConfig`.
+        name: See :class:`BaseGANConfig`.
+        loss_type: See :class:`BaseGANConfig`.
+        generator_lr: See :class:`BaseGANConfig`.
+        discriminator_lr: See :class:`BaseGANConfig`.
+        beta1: See :class:`BaseGANConfig`.
+        beta2: See :class:`BaseGANConfig`.
+        gradient_penalty_weight: See :class:`BaseGANConfig`.
+        label_smoothing: See :class:`BaseGANConfig`.
     """
 
     generator: GeneratorConfig
@@ -194,8 +200,14 @@ class DCGANConfig(GANConfig):
     Attributes:
         generator: A :class:`ConvGeneratorConfig`.
         discriminator: A :class:`ConvDiscriminatorConfig`.
-        name, loss_type, generator_lr, discriminator_lr, beta1, beta2,
-            gradient_penalty_weight, label_smoothing: See :class:`BaseGANConfig`.
+        name: See :class:`BaseGANConfig`.
+        loss_type: See :class:`BaseGANConfig`.
+        generator_lr: See :class:`BaseGANConfig`.
+        discriminator_lr: See :class:`BaseGANConfig`.
+        beta1: See :class:`BaseGANConfig`.
+        beta2: See :class:`BaseGANConfig`.
+        gradient_penalty_weight: See :class:`BaseGANConfig`.
+        label_smoothing: See :class:`BaseGANConfig`.
     """
 
     name: str = "dcgan"
@@ -228,7 +240,10 @@ class WGANConfig(GANConfig):
         discriminator_lr: Defaults to 1e-4.
         beta1: Defaults to 0.0.
         beta2: Defaults to 0.9.
-        name, generator, discriminator, label_smoothing: See :class:`GANConfig`.
+        name: See :class:`GANConfig`.
+        generator: See :class:`GANConfig`.
+        discriminator: See :class:`GANConfig`.
+        label_smoothing: See :class:`GANConfig`.
     """
 
     name: str = "wgan"
@@ -279,8 +294,15 @@ class LSGANConfig(GANConfig):
         b: Discriminator target for real samples; differs from ``a``.
         c: Generator target for fake samples.
         reduction: ``"mean"`` or ``"sum"`` over the batch.
-        name, generator, discriminator, generator_lr, discriminator_lr, beta1, beta2,
-            gradient_penalty_weight, label_smoothing: See :class:`GANConfig`.
+        name: See :class:`GANConfig`.
+        generator: See :class:`GANConfig`.
+        discriminator: See :class:`GANConfig`.
+        generator_lr: See :class:`GANConfig`.
+        discriminator_lr: See :class:`GANConfig`.
+        beta1: See :class:`GANConfig`.
+        beta2: See :class:`GANConfig`.
+        gradient_penalty_weight: See :class:`GANConfig`.
+        label_smoothing: See :class:`GANConfig`.
     """
 
     name: str = "lsgan"
@@ -311,8 +333,14 @@ class ConditionalGANConfig(GANConfig):
         generator: A :class:`ConditionalGeneratorConfig`.
         discriminator: A :class:`ConditionalDiscriminatorConfig` with the same
             ``conditional.num_classes``.
-        name, loss_type, generator_lr, discriminator_lr, beta1, beta2,
-            gradient_penalty_weight, label_smoothing: See :class:`BaseGANConfig`.
+        name: See :class:`BaseGANConfig`.
+        loss_type: See :class:`BaseGANConfig`.
+        generator_lr: See :class:`BaseGANConfig`.
+        discriminator_lr: See :class:`BaseGANConfig`.
+        beta1: See :class:`BaseGANConfig`.
+        beta2: See :class:`BaseGANConfig`.
+        gradient_penalty_weight: See :class:`BaseGANConfig`.
+        label_smoothing: See :class:`BaseGANConfig`.
     """
 
     name: str = "conditional_gan"

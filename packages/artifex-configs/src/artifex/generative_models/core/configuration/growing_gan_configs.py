@@ -89,7 +89,9 @@ class StyleGANConfig(_GrowingGANMixin, BaseGANConfig):
         discriminator_lr: Defaults to 0.002.
         beta1: Defaults to 0.0.
         beta2: Defaults to 0.99.
-        name, gradient_penalty_weight, label_smoothing: See :class:`BaseGANConfig`.
+        name: See :class:`BaseGANConfig`.
+        gradient_penalty_weight: See :class:`BaseGANConfig`.
+        label_smoothing: See :class:`BaseGANConfig`.
     """
 
     name: str = "stylegan"
@@ -137,7 +139,8 @@ class ProgressiveGANConfig(_GrowingGANMixin, BaseGANConfig):
         discriminator_lr: Defaults to 0.001.
         beta1: Defaults to 0.0.
         beta2: Defaults to 0.99.
-        name, label_smoothing: See :class:`BaseGANConfig`.
+        name: See :class:`BaseGANConfig`.
+        label_smoothing: See :class:`BaseGANConfig`.
     """
 
     name: str = "progressive_gan"

@@ -162,8 +162,12 @@ class GeneratorConfig(NetworkConfig):
             [-1, 1]).
         activation: Defaults to ``"relu"``.
         batch_norm: Defaults to True.
-        hidden_dims, leaky_relu_slope, use_instance_norm, use_spectral_norm, dropout_rate,
-            data_format: See :class:`NetworkConfig`.
+        hidden_dims: See :class:`NetworkConfig`.
+        leaky_relu_slope: See :class:`NetworkConfig`.
+        use_instance_norm: See :class:`NetworkConfig`.
+        use_spectral_norm: See :class:`NetworkConfig`.
+        dropout_rate: See :class:`NetworkConfig`.
+        data_format: See :class:`NetworkConfig`.
     """
 
     name: str = "generator"
@@ -203,8 +207,12 @@ class DiscriminatorConfig(NetworkConfig):
             means ``STANDALONE_SCORE_TYPE``. Losses are always computed from logits.
         activation: Defaults to ``"leaky_relu"``.
         dropout_rate: Defaults to 0.3.
-        hidden_dims, leaky_relu_slope, batch_norm, use_instance_norm, use_spectral_norm,
-            data_format: See :class:`NetworkConfig`.
+        hidden_dims: See :class:`NetworkConfig`.
+        leaky_relu_slope: See :class:`NetworkConfig`.
+        batch_norm: See :class:`NetworkConfig`.
+        use_instance_norm: See :class:`NetworkConfig`.
+        use_spectral_norm: See :class:`NetworkConfig`.
+        data_format: See :class:`NetworkConfig`.
     """
 
     STANDALONE_SCORE_TYPE: ClassVar[str] = "probabilities"
@@ -251,9 +259,17 @@ class ConvGeneratorConfig(GeneratorConfig):
         stride: Upsampling stride ``(sh, sw)``; an int ``s`` means ``(s, s)``.
         padding: ``"SAME"``, ``"VALID"`` or an int >= 0.
         output_shape: Must be an image shape.
-        name, latent_dim, output_activation, hidden_dims, activation, leaky_relu_slope,
-            batch_norm, use_instance_norm, use_spectral_norm, dropout_rate, data_format:
-            See :class:`GeneratorConfig`.
+        name: See :class:`GeneratorConfig`.
+        latent_dim: See :class:`GeneratorConfig`.
+        output_activation: See :class:`GeneratorConfig`.
+        hidden_dims: See :class:`GeneratorConfig`.
+        activation: See :class:`GeneratorConfig`.
+        leaky_relu_slope: See :class:`GeneratorConfig`.
+        batch_norm: See :class:`GeneratorConfig`.
+        use_instance_norm: See :class:`GeneratorConfig`.
+        use_spectral_norm: See :class:`GeneratorConfig`.
+        dropout_rate: See :class:`GeneratorConfig`.
+        data_format: See :class:`GeneratorConfig`.
     """
 
     kernel_size: tuple[int, int] = config_field(default=(4, 4), convert=pair)
@@ -286,9 +302,15 @@ class ConvDiscriminatorConfig(DiscriminatorConfig):
         padding: ``"SAME"``, ``"VALID"`` or an int >= 0.
         dropout_rate: Defaults to 0.0.
         input_shape: Must be an image shape (or None).
-        name, score_type, hidden_dims, activation, leaky_relu_slope, batch_norm,
-            use_instance_norm, use_spectral_norm, data_format: See
-            :class:`DiscriminatorConfig`.
+        name: See :class:`DiscriminatorConfig`.
+        score_type: See :class:`DiscriminatorConfig`.
+        hidden_dims: See :class:`DiscriminatorConfig`.
+        activation: See :class:`DiscriminatorConfig`.
+        leaky_relu_slope: See :class:`DiscriminatorConfig`.
+        batch_norm: See :class:`DiscriminatorConfig`.
+        use_instance_norm: See :class:`DiscriminatorConfig`.
+        use_spectral_norm: See :class:`DiscriminatorConfig`.
+        data_format: See :class:`DiscriminatorConfig`.
     """
 
     kernel_size: tuple[int, int] = config_field(default=(4, 4), convert=pair)
@@ -330,10 +352,21 @@ class ConditionalGeneratorConfig(ConvGeneratorConfig):
 
     Attributes:
         conditional: The label parameters, shared with the discriminator.
-        name, latent_dim, output_shape, output_activation, kernel_size, stride, padding,
-            hidden_dims, activation, leaky_relu_slope, batch_norm, use_instance_norm,
-            use_spectral_norm, dropout_rate, data_format: See
-            :class:`ConvGeneratorConfig`.
+        name: See :class:`ConvGeneratorConfig`.
+        latent_dim: See :class:`ConvGeneratorConfig`.
+        output_shape: See :class:`ConvGeneratorConfig`.
+        output_activation: See :class:`ConvGeneratorConfig`.
+        kernel_size: See :class:`ConvGeneratorConfig`.
+        stride: See :class:`ConvGeneratorConfig`.
+        padding: See :class:`ConvGeneratorConfig`.
+        hidden_dims: See :class:`ConvGeneratorConfig`.
+        activation: See :class:`ConvGeneratorConfig`.
+        leaky_relu_slope: See :class:`ConvGeneratorConfig`.
+        batch_norm: See :class:`ConvGeneratorConfig`.
+        use_instance_norm: See :class:`ConvGeneratorConfig`.
+        use_spectral_norm: See :class:`ConvGeneratorConfig`.
+        dropout_rate: See :class:`ConvGeneratorConfig`.
+        data_format: See :class:`ConvGeneratorConfig`.
     """
 
     conditional: ConditionalParams
@@ -345,10 +378,20 @@ class ConditionalDiscriminatorConfig(ConvDiscriminatorConfig):
 
     Attributes:
         conditional: The label parameters, shared with the generator.
-        name, input_shape, score_type, kernel_size, stride, padding, hidden_dims,
-            activation, leaky_relu_slope, batch_norm, use_instance_norm,
-            use_spectral_norm, dropout_rate, data_format: See
-            :class:`ConvDiscriminatorConfig`.
+        name: See :class:`ConvDiscriminatorConfig`.
+        input_shape: See :class:`ConvDiscriminatorConfig`.
+        score_type: See :class:`ConvDiscriminatorConfig`.
+        kernel_size: See :class:`ConvDiscriminatorConfig`.
+        stride: See :class:`ConvDiscriminatorConfig`.
+        padding: See :class:`ConvDiscriminatorConfig`.
+        hidden_dims: See :class:`ConvDiscriminatorConfig`.
+        activation: See :class:`ConvDiscriminatorConfig`.
+        leaky_relu_slope: See :class:`ConvDiscriminatorConfig`.
+        batch_norm: See :class:`ConvDiscriminatorConfig`.
+        use_instance_norm: See :class:`ConvDiscriminatorConfig`.
+        use_spectral_norm: See :class:`ConvDiscriminatorConfig`.
+        dropout_rate: See :class:`ConvDiscriminatorConfig`.
+        data_format: See :class:`ConvDiscriminatorConfig`.
     """
 
     conditional: ConditionalParams
@@ -367,9 +410,18 @@ class PatchGANDiscriminatorConfig(ConvDiscriminatorConfig):
         return_features: Return ``[features..., scores]`` instead of ``scores``.
         use_instance_norm: Defaults to True.
         score_type: ``"auto"`` alone means logits (``STANDALONE_SCORE_TYPE``).
-        name, input_shape, kernel_size, stride, padding, hidden_dims, activation,
-            leaky_relu_slope, batch_norm, use_spectral_norm, dropout_rate, data_format:
-            See :class:`ConvDiscriminatorConfig`.
+        name: See :class:`ConvDiscriminatorConfig`.
+        input_shape: See :class:`ConvDiscriminatorConfig`.
+        kernel_size: See :class:`ConvDiscriminatorConfig`.
+        stride: See :class:`ConvDiscriminatorConfig`.
+        padding: See :class:`ConvDiscriminatorConfig`.
+        hidden_dims: See :class:`ConvDiscriminatorConfig`.
+        activation: See :class:`ConvDiscriminatorConfig`.
+        leaky_relu_slope: See :class:`ConvDiscriminatorConfig`.
+        batch_norm: See :class:`ConvDiscriminatorConfig`.
+        use_spectral_norm: See :class:`ConvDiscriminatorConfig`.
+        dropout_rate: See :class:`ConvDiscriminatorConfig`.
+        data_format: See :class:`ConvDiscriminatorConfig`.
     """
 
     STANDALONE_SCORE_TYPE: ClassVar[str] = "logits"
@@ -388,10 +440,21 @@ class MultiScalePatchGANDiscriminatorConfig(PatchGANDiscriminatorConfig):
 
     Attributes:
         num_scales: Number of scales; >= 1.
-        name, input_shape, return_features, score_type, kernel_size, stride, padding,
-            hidden_dims, activation, leaky_relu_slope, batch_norm, use_instance_norm,
-            use_spectral_norm, dropout_rate, data_format: See
-            :class:`PatchGANDiscriminatorConfig`.
+        name: See :class:`PatchGANDiscriminatorConfig`.
+        input_shape: See :class:`PatchGANDiscriminatorConfig`.
+        return_features: See :class:`PatchGANDiscriminatorConfig`.
+        score_type: See :class:`PatchGANDiscriminatorConfig`.
+        kernel_size: See :class:`PatchGANDiscriminatorConfig`.
+        stride: See :class:`PatchGANDiscriminatorConfig`.
+        padding: See :class:`PatchGANDiscriminatorConfig`.
+        hidden_dims: See :class:`PatchGANDiscriminatorConfig`.
+        activation: See :class:`PatchGANDiscriminatorConfig`.
+        leaky_relu_slope: See :class:`PatchGANDiscriminatorConfig`.
+        batch_norm: See :class:`PatchGANDiscriminatorConfig`.
+        use_instance_norm: See :class:`PatchGANDiscriminatorConfig`.
+        use_spectral_norm: See :class:`PatchGANDiscriminatorConfig`.
+        dropout_rate: See :class:`PatchGANDiscriminatorConfig`.
+        data_format: See :class:`PatchGANDiscriminatorConfig`.
     """
 
     num_scales: int = 3
@@ -424,9 +487,13 @@ class CycleGANGeneratorConfig(NetworkConfig):
         use_reflection_padding: Reflection padding instead of zero padding.
         use_instance_norm: Defaults to True.
         output_activation: Defaults to ``"tanh"``.
-        hidden_dims, activation, leaky_relu_slope, batch_norm, use_spectral_norm,
-            dropout_rate, data_format: See :class:`NetworkConfig` (``data_format``
-            applies to both shapes).
+        hidden_dims: See :class:`NetworkConfig` (``data_format`` applies to both shapes).
+        activation: See :class:`NetworkConfig` (``data_format`` applies to both shapes).
+        leaky_relu_slope: See :class:`NetworkConfig` (``data_format`` applies to both shapes).
+        batch_norm: See :class:`NetworkConfig` (``data_format`` applies to both shapes).
+        use_spectral_norm: See :class:`NetworkConfig` (``data_format`` applies to both shapes).
+        dropout_rate: See :class:`NetworkConfig` (``data_format`` applies to both shapes).
+        data_format: See :class:`NetworkConfig` (``data_format`` applies to both shapes).
     """
 
     name: str = "generator"

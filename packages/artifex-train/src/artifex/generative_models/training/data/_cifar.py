@@ -157,7 +157,7 @@ class Cifar10Source(ArraySource):
         split: ``"train"`` (all ``data_batch_*`` in numeric order) or ``"test"``, for a
             folder ``path``.
         use_labels: None and True deliver the class (0..9); False does not.
-        Others: as :class:`ArraySource` (pixels are uint8, read as 0..255).
+        **options: The other arguments of :class:`ArraySource` (pixels are uint8, read as 0..255).
 
     Raises:
         FileNotFoundError: No batch files.

@@ -94,7 +94,7 @@ class MnistIdxSource(ArraySource):
         split: ``"train"`` or ``"test"`` (``t10k``), for a folder ``path``.
         labels_path: The labels IDX file, when it cannot be found by name.
         use_labels: True requires labels; None uses them when found; False never.
-        Others: as :class:`ArraySource` (uint8 pixels are read as 0..255).
+        **options: The other arguments of :class:`ArraySource` (uint8 pixels are read as 0..255).
 
     Raises:
         FileNotFoundError: The images file (or a required labels file) is missing; the

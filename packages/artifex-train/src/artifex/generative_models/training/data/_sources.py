@@ -314,7 +314,7 @@ class NpzSource(ArraySource):
         images_key: Name of the image array in the archive.
         labels_key: Name of the label array in the archive.
         use_labels: True requires ``labels_key``; None uses it when present; False never.
-        Others: as :class:`ArraySource`.
+        **options: The other arguments of :class:`ArraySource`.
 
     Raises:
         FileNotFoundError: No file at ``path``.
@@ -370,7 +370,7 @@ class NpySource(ArraySource):
         labels_path: An ``.npy`` file of ``(N,)`` integer labels.
         use_labels: True requires ``labels_path``; None uses it when given; False never.
         mmap: Memory-map the images instead of reading them into memory.
-        Others: as :class:`ArraySource`.
+        **options: The other arguments of :class:`ArraySource`.
     """
 
     def __init__(
