@@ -60,3 +60,17 @@ def test_train_writes_samples_curves_scores_and_resumes(tmp_path, capsys):
     assert cli.main(args) == 0
     lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["step"] for line in lines] == [10, 20]
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_builds_its_model_and_accepts_the_bundled_digits(name):
+    from artifex.generative_models.training.data import source_from_config, validate_source
+    from artifex.generative_models.training.run import build_model
+
+    experiment = preset(name)
+    model = build_model(experiment)
+    source = source_from_config(experiment.training.data, model_layout="NHWC")
+    validate_source(
+        source, model.sample_shape, num_classes=getattr(experiment.model, "num_classes", None)
+    )
+    assert experiment.training.steps % experiment.training.steps_per_dispatch == 0
