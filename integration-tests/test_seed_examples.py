@@ -186,40 +186,15 @@ def check_printed_shapes(block: CodeBlock, output: str) -> None:
         position += 1
 
 
-NAMESPACES: dict[str, dict] = {}
+def new_namespace(document: str) -> dict:
+    """A fresh namespace for one document, holding the common prelude."""
+    namespace: dict = {"__name__": f"seed_{document.replace('-', '_')}"}
+    exec(COMMON_PRELUDE, namespace)
+    return namespace
 
 
-def namespace_of(document: str) -> dict:
-    """The namespace the blocks of ``document`` share, made on first use."""
-    if document not in NAMESPACES:
-        namespace: dict = {"__name__": f"seed_{document.replace('-', '_')}"}
-        exec(COMMON_PRELUDE, namespace)
-        NAMESPACES[document] = namespace
-    return NAMESPACES[document]
-
-
-def all_blocks() -> list[CodeBlock]:
-    return [block for path in sorted(SEEDS.glob("*.md")) for block in code_blocks(path)]
-
-
-def test_every_listed_block_exists():
-    ids = {block.block_id for block in all_blocks()}
-    for table in (PRELUDES, PATCHES, MUST_RAISE, NOT_RUN, CHECKS):
-        assert set(table) <= ids, sorted(set(table) - ids)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    "block",
-    [
-        pytest.param(block, id=block.block_id, marks=pytest.mark.xdist_group(block.path.stem))
-        for block in all_blocks()
-    ],
-)
-def test_seed_block(block: CodeBlock) -> None:
-    if block.block_id in NOT_RUN:
-        pytest.skip(NOT_RUN[block.block_id])
-    namespace = namespace_of(block.path.stem)
+def run_block(block: CodeBlock, namespace: dict) -> None:
+    """Run one block in ``namespace`` with its prelude, patches and checks."""
     code = block.code
     for old, new in PATCHES.get(block.block_id, []):
         assert old in code, f"{block.block_id}: patch target {old!r} not found"
@@ -236,3 +211,38 @@ def test_seed_block(block: CodeBlock) -> None:
         exec(compiled, namespace)
     check_printed_shapes(block, output.getvalue())
     exec(CHECKS.get(block.block_id, ""), namespace)
+
+
+def all_blocks() -> list[CodeBlock]:
+    return [block for path in sorted(SEEDS.glob("*.md")) for block in code_blocks(path)]
+
+
+def test_every_listed_block_exists():
+    ids = {block.block_id for block in all_blocks()}
+    for table in (PRELUDES, PATCHES, MUST_RAISE, NOT_RUN, CHECKS):
+        assert set(table) <= ids, sorted(set(table) - ids)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("document", [GUIDE, ADVANCED, REFERENCE])
+def test_seed_document(document: str) -> None:
+    """All blocks of one document, in order, in one namespace (as a reader runs them).
+
+    One test per document, so that a parallel runner cannot separate a block from the
+    blocks before it; every failing block is reported, not only the first.
+    """
+    namespace = new_namespace(document)
+    failures = []
+    ran = 0
+    for block in code_blocks(SEEDS / f"{document}.md"):
+        if block.block_id in NOT_RUN:
+            continue
+        try:
+            run_block(block, namespace)
+            ran += 1
+        except BaseException as error:
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            failures.append(f"{block.block_id}: {type(error).__name__}: {error}"[:1500])
+    assert not failures, f"{len(failures)} block(s) failed:\n" + "\n\n".join(failures)
+    assert ran > 0

@@ -1,5 +1,109 @@
-"""The GAN model families and the public facade ``artifex.generative_models.models.gan``."""
+"""The GAN model families and the public facade ``artifex.generative_models.models.gan``.
+
+Models (this package):
+
+- :class:`GAN` (any generator/discriminator pair of a ``GANConfig``), :class:`DCGAN`,
+  :class:`WGAN`, :class:`LSGAN`, :class:`ConditionalGAN`, :class:`CycleGAN`,
+  :class:`StyleGAN`, :class:`ProgressiveGAN`;
+- :func:`compute_gradient_penalty` (WGAN-GP);
+- latent-space utilities: :func:`linear_interpolation`, :func:`spherical_interpolation`,
+  :func:`interpolate_latents`, :func:`interpolate`, :func:`explore_latent_dimension`,
+  :func:`generate_by_class`, :func:`generate_class_grid`.
+
+Networks (re-exported from ``artifex.generative_models.nets``): :class:`Generator`,
+:class:`Discriminator`, :class:`DCGANGenerator`, :class:`DCGANDiscriminator`,
+:class:`WGANGenerator`, :class:`WGANDiscriminator`, :class:`LSGANGenerator`,
+:class:`LSGANDiscriminator`, :class:`ConditionalGenerator`,
+:class:`ConditionalDiscriminator`, :class:`CycleGANGenerator`,
+:class:`CycleGANDiscriminator`, :class:`PatchGANDiscriminator`,
+:class:`MultiScalePatchGANDiscriminator`, :class:`StyleGANGenerator`,
+:class:`StyleGANDiscriminator`, :class:`MappingNetwork`, :class:`StyleConvBlock`,
+:class:`ProgressiveGenerator`, :class:`ProgressiveDiscriminator`,
+:class:`ProgressiveConvBlock`.
+"""
+
+from artifex.generative_models.models.gan.base import GAN
+from artifex.generative_models.models.gan.conditional import ConditionalGAN
+from artifex.generative_models.models.gan.cyclegan import CycleGAN
+from artifex.generative_models.models.gan.dcgan import DCGAN
+from artifex.generative_models.models.gan.latent import (
+    explore_latent_dimension,
+    generate_by_class,
+    generate_class_grid,
+    interpolate,
+    interpolate_latents,
+    linear_interpolation,
+    spherical_interpolation,
+)
+from artifex.generative_models.models.gan.lsgan import LSGAN
+from artifex.generative_models.models.gan.progressive import ProgressiveGAN
+from artifex.generative_models.models.gan.stylegan import StyleGAN
+from artifex.generative_models.models.gan.wgan import WGAN, compute_gradient_penalty
+from artifex.generative_models.nets.conditional import (
+    ConditionalDiscriminator,
+    ConditionalGenerator,
+)
+from artifex.generative_models.nets.cyclegan import CycleGANGenerator
+from artifex.generative_models.nets.dcgan import DCGANDiscriminator, DCGANGenerator
+from artifex.generative_models.nets.lsgan import LSGANDiscriminator, LSGANGenerator
+from artifex.generative_models.nets.mlp import Discriminator, Generator
+from artifex.generative_models.nets.patchgan import (
+    CycleGANDiscriminator,
+    MultiScalePatchGANDiscriminator,
+    PatchGANDiscriminator,
+)
+from artifex.generative_models.nets.progressive import (
+    ProgressiveConvBlock,
+    ProgressiveDiscriminator,
+    ProgressiveGenerator,
+)
+from artifex.generative_models.nets.stylegan import (
+    MappingNetwork,
+    StyleConvBlock,
+    StyleGANDiscriminator,
+    StyleGANGenerator,
+)
+from artifex.generative_models.nets.wgan import WGANDiscriminator, WGANGenerator
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "DCGAN",
+    "GAN",
+    "LSGAN",
+    "WGAN",
+    "ConditionalDiscriminator",
+    "ConditionalGAN",
+    "ConditionalGenerator",
+    "CycleGAN",
+    "CycleGANDiscriminator",
+    "CycleGANGenerator",
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "Discriminator",
+    "Generator",
+    "LSGANDiscriminator",
+    "LSGANGenerator",
+    "MappingNetwork",
+    "MultiScalePatchGANDiscriminator",
+    "PatchGANDiscriminator",
+    "ProgressiveConvBlock",
+    "ProgressiveDiscriminator",
+    "ProgressiveGAN",
+    "ProgressiveGenerator",
+    "StyleConvBlock",
+    "StyleGAN",
+    "StyleGANDiscriminator",
+    "StyleGANGenerator",
+    "WGANDiscriminator",
+    "WGANGenerator",
+    "__version__",
+    "compute_gradient_penalty",
+    "explore_latent_dimension",
+    "generate_by_class",
+    "generate_class_grid",
+    "interpolate",
+    "interpolate_latents",
+    "linear_interpolation",
+    "spherical_interpolation",
+]
