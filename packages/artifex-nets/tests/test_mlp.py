@@ -114,7 +114,8 @@ def test_jit_equals_eager_with_spectral_norm_and_one_optimizer_step_moves_parame
     discriminator = Discriminator(config=config, rngs=nnx.Rngs(0))
     x = jax.random.normal(jax.random.key(2), (4, 4))
     eager = discriminator(x, training=False)
-    np.testing.assert_allclose(nnx.jit(lambda m, x: m(x, training=False))(discriminator, x), eager)
+    jitted = nnx.jit(lambda m, x: m(x, training=False))(discriminator, x)
+    np.testing.assert_allclose(jitted, eager, rtol=1e-5)  # XLA may fuse differently
 
     optimizer = nnx.Optimizer(discriminator, optax.adam(1e-2), wrt=nnx.Param)
     before = jax.tree.map(np.asarray, nnx.state(discriminator, nnx.Param))
