@@ -157,7 +157,8 @@ def isolated(session: nox.Session, package: str) -> None:
     # The wheels of the package and of the components below it, named by path so that
     # nothing with the same name on an index can stand in for them.
     wheels = build_wheels(session, internal_closure(package), wheel_dir)
-    session.install(*wheels, *group("test"))
+    session.install(*wheels)
+    # What the package alone brings, checked before the test tools add their own.
     for forbidden in MUST_NOT_INSTALL.get(package, ()):
         session.run(
             "python", "-c",
@@ -165,9 +166,12 @@ def isolated(session: nox.Session, package: str) -> None:
             f"try:\n    m.distribution({forbidden!r})\nexcept m.PackageNotFoundError:\n"
             f"    sys.exit(0)\nsys.exit('{package} installed {forbidden}, which it must not need')",
         )  # fmt: skip
+    session.install(*group("test"))
     tests_copy = tmp / "tests"
     shutil.rmtree(tests_copy, ignore_errors=True)
     shutil.copytree(ROOT / package_dir(package) / "tests", tests_copy)
+    # The README travels too: its examples are tests (as in the sdist, beside tests/).
+    shutil.copy(ROOT / package_dir(package) / "README.md", tmp / "README.md")
     # From outside the source tree, with no root config: only the installed wheel counts.
     session.chdir(tmp)
     workers = "auto" if os.cpu_count() and os.cpu_count() > 1 else "0"
