@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from artifex.generative_models.training.games import Game
 from artifex.generative_models.training.objective import Objective
 
 __all__ = ["TrainState", "build_step", "initial_state"]
@@ -34,32 +35,6 @@ TrainState = dict[str, Any]
 """The whole trainable state: ``nets`` (networks and optimizers), ``ema`` (generator
 parameter average or None), ``step`` (iterations done), ``key`` (raw key data) and
 ``first_bad_step`` (-1 while every loss has been finite)."""
-
-
-def _generate(generator: Any, z: jax.Array, labels: jax.Array | None) -> jax.Array:
-    if labels is None:
-        return generator(z, training=True)
-    return generator(z, labels, training=True)
-
-
-def _pure_critic(discriminator: Any, labels: jax.Array | None) -> Callable[[jax.Array], jax.Array]:
-    """The discriminator's logits as a function without side effects.
-
-    Penalties differentiate the critic with respect to its input; a module that updates
-    its batch statistics inside that inner transformation would leak state across traces,
-    so each call works on a functional copy whose updates are discarded.
-    """
-    graphdef, state = nnx.split(discriminator)
-
-    def critic(x: jax.Array) -> jax.Array:
-        # Rebuilt inside the caller's transformation, so the copy's variables belong to
-        # its trace and may be updated there.
-        copy = nnx.merge(graphdef, jax.tree.map(lambda leaf: leaf, state))
-        if labels is None:
-            return copy.logits(x, training=True)
-        return copy.logits(x, labels, training=True)
-
-    return critic
 
 
 def initial_state(
@@ -83,36 +58,76 @@ def initial_state(
     }
 
 
+def _cast_floats(tree: Any, dtype: Any) -> Any:
+    return jax.tree.map(
+        lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x, tree
+    )
+
+
+def _like(new: jax.Array, old: jax.Array) -> jax.Array:
+    return new.astype(old.dtype) if jnp.issubdtype(old.dtype, jnp.floating) else new
+
+
+def _in_compute_dtype(module: Any, dtype: Any) -> tuple[Any, Callable[[], None]]:
+    """A copy of ``module`` with its parameters cast to ``dtype``, and its write-back.
+
+    The write-back copies the copy's other updates (batch statistics, RNG counts) back
+    to ``module``.
+    The cast is differentiable, so gradients reach the float32 parameters in float32;
+    the other variables keep their dtypes, so the scan carry is unchanged.
+    """
+    graphdef, params, rest = nnx.split(module, nnx.Param, ...)
+    copy = nnx.merge(graphdef, _cast_floats(params, dtype), jax.tree.map(lambda x: x, rest))
+
+    def write_back() -> None:
+        updated = nnx.state(copy, nnx.Not(nnx.Param))
+        nnx.update(module, jax.tree.map(_like, updated, rest))
+
+    return copy, write_back
+
+
 @functools.lru_cache(maxsize=32)
 def build_step(
     graphdef: Any,
     objective: Objective,
+    game: Game,
     *,
-    latent_dim: int,
     n_critic: int,
-    num_classes: int | None = None,
     ema_decay: float | None = None,
     ema_start: int = 0,
+    compute_dtype: str = "float32",
 ) -> Callable[[TrainState, dict[str, jax.Array]], tuple[TrainState, dict[str, jax.Array]]]:
     """The dispatch function: ``(state, batches) -> (state, metrics)``, jitted and donated.
 
     Args:
         graphdef: From :func:`initial_state`.
         objective: The losses and penalties.
-        latent_dim: Size of the generator's latent vectors.
+        game: What the family's players do (see :mod:`.games`).
         n_critic: Discriminator updates per iteration.
-        num_classes: For conditional models: labels of the fakes are drawn uniformly
-            from this many classes; None for unconditional models.
         ema_decay: Generator EMA decay; None when the state has no EMA.
         ema_start: Iteration before which the EMA simply copies the parameters.
+        compute_dtype: ``"float32"``, or ``"bfloat16"`` for bf16 activations and
+            matmuls with float32 parameters, optimizer states and losses.
 
     Steps are cached by their arguments (all static and hashable), so a second trainer
     for the same architecture and settings reuses the compiled program.
 
-    The ``batches`` dict holds ``"image"`` (and ``"label"`` for conditional models)
-    with leading axes ``(K, n_critic, batch, ...)``: K iterations, one real batch per
-    discriminator update.
+    The ``batches`` dict holds the game's ``batch_keys`` with leading axes
+    ``(K, n_critic, batch, ...)``: K iterations, one real batch per discriminator update.
     """
+    dtype = jnp.dtype(compute_dtype)
+    mixed = dtype != jnp.float32
+
+    def in_compute(*modules: Any) -> tuple[list[Any], Callable[[], None]]:
+        if not mixed:
+            return list(modules), lambda: None
+        copies, write_backs = zip(*(_in_compute_dtype(m, dtype) for m in modules), strict=True)
+
+        def write_back() -> None:
+            for write in write_backs:
+                write()
+
+        return list(copies), write_back
 
     def iteration(
         state: TrainState, batch: dict[str, jax.Array]
@@ -122,71 +137,45 @@ def build_step(
         nets = jax.tree.map(lambda leaf: leaf, state["nets"])
         generator, discriminator, g_optimizer, d_optimizer = nnx.merge(graphdef, nets)
         step = state["step"]
-        keys = jax.random.split(jax.random.wrap_key_data(state["key"]), 3 * n_critic + 3)
+        keys = jax.random.split(jax.random.wrap_key_data(state["key"]), 2 * n_critic + 2)
+        if mixed:
+            batch = _cast_floats(batch, dtype)
         metrics: dict[str, jax.Array] = {}
 
         for i in range(n_critic):
-            real = batch["image"][i]
-            size = real.shape[0]
-            real_labels = batch["label"][i] if num_classes is not None else None
-            fake_labels = (
-                jax.random.randint(keys[3 * i], (size,), 0, num_classes)
-                if num_classes is not None
-                else None
-            )
-            z = jax.random.normal(keys[3 * i + 1], (size, latent_dim))
-            fake = jax.lax.stop_gradient(_generate(generator, z, fake_labels))
+            real = {name: array[i] for name, array in batch.items()}
+            (g,), write_back = in_compute(generator)
+            fakes = jax.lax.stop_gradient(game.fakes(g, real, keys[2 * i], step))
+            write_back()
 
             def d_loss_fn(
                 d: Any,
-                real: jax.Array = real,
-                fake: jax.Array = fake,
-                real_labels: jax.Array | None = real_labels,
-                fake_labels: jax.Array | None = fake_labels,
-                penalty_key: jax.Array = keys[3 * i + 2],
+                real: dict[str, jax.Array] = real,
+                fakes: Any = fakes,
+                penalty_key: jax.Array = keys[2 * i + 1],
             ) -> tuple[jax.Array, dict[str, jax.Array]]:
-                if real_labels is None:
-                    real_logits = d.logits(real, training=True)
-                    fake_logits = d.logits(fake, training=True)
-                else:
-                    real_logits = d.logits(real, real_labels, training=True)
-                    fake_logits = d.logits(fake, fake_labels, training=True)
-                adversarial = objective.discriminator_loss(real_logits, fake_logits)
-                terms = objective.penalties(
-                    _pure_critic(d, real_labels), real, fake, penalty_key, step
+                (d_compute,), write_back = in_compute(d)
+                loss, aux = game.discriminator_loss(
+                    d_compute, real, fakes, penalty_key, step, objective
                 )
-                loss = adversarial + sum(terms.values(), jnp.zeros((), jnp.float32))
-                aux = {
-                    "real_score": objective.score(real_logits),
-                    "fake_score": objective.score(fake_logits),
-                    **terms,
-                }
+                write_back()
                 return loss, aux
 
             (d_loss, aux), d_grads = nnx.value_and_grad(d_loss_fn, has_aux=True)(discriminator)
             d_optimizer.update(discriminator, d_grads)
             metrics = {"d_loss": d_loss, **aux}  # the last critic update's numbers
 
-        size = batch["image"].shape[2]
-        g_labels = (
-            jax.random.randint(keys[-3], (size,), 0, num_classes)
-            if num_classes is not None
-            else None
+        def g_loss_fn(g: Any, d: Any) -> tuple[jax.Array, dict[str, jax.Array]]:
+            (g_compute, d_compute), write_back = in_compute(g, d)
+            loss, aux = game.generator_loss(g_compute, d_compute, real, keys[-2], step, objective)
+            write_back()
+            return loss, aux
+
+        (g_loss, g_aux), g_grads = nnx.value_and_grad(g_loss_fn, has_aux=True)(
+            generator, discriminator
         )
-        z = jax.random.normal(keys[-2], (size, latent_dim))
-
-        def g_loss_fn(g: Any, d: Any) -> jax.Array:
-            fake = _generate(g, z, g_labels)
-            logits = (
-                d.logits(fake, training=True)
-                if g_labels is None
-                else d.logits(fake, g_labels, training=True)
-            )
-            return objective.generator_loss(logits)
-
-        g_loss, g_grads = nnx.value_and_grad(g_loss_fn)(generator, discriminator)
         g_optimizer.update(generator, g_grads)
-        metrics["g_loss"] = g_loss
+        metrics.update(g_loss=g_loss, **g_aux)
 
         ema = state["ema"]
         if ema is not None:

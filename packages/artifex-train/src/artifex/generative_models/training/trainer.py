@@ -33,6 +33,12 @@ from artifex.generative_models.core.configuration import (
 )
 from artifex.generative_models.training.checkpoints import CheckpointStore
 from artifex.generative_models.training.devices import DeviceManager
+from artifex.generative_models.training.games import (
+    Game,
+    ProgressiveGame,
+    game_for,
+    progressive_game,
+)
 from artifex.generative_models.training.objective import Objective
 from artifex.generative_models.training.optimizers import make_optimizer
 from artifex.generative_models.training.step import build_step, initial_state
@@ -96,11 +102,18 @@ class Trainer:
         device_manager: DeviceManager | None = None,
         workdir: str | Path | None = None,
     ):
-        experiment = (
-            config
-            if isinstance(config, ExperimentConfig)
-            else ExperimentConfig(model=model.config, training=config)
-        )
+        if not isinstance(config, ExperimentConfig | TrainingConfig):
+            raise TypeError(
+                "config must be a TrainingConfig or an ExperimentConfig, got "
+                f"{type(config).__name__}"
+            )
+        if isinstance(config, TrainingConfig):
+            if getattr(model.config, "num_classes", None) and not config.data.use_labels:
+                # The batches come from ``data``, not from the data config; it only has to
+                # agree that they carry labels.
+                config = config.replace(data=config.data.replace(use_labels=True))
+            config = ExperimentConfig(model=model.config, training=config)
+        experiment = config
         self.experiment = experiment
         self.config = experiment.training
         self.model = model
@@ -109,31 +122,28 @@ class Trainer:
         self.workdir = Path(workdir or self.config.checkpoint.directory or "runs/artifex").resolve()
         self.objective = objective_of(experiment)
         self.n_critic = experiment.resolved_n_critic
-        self.num_classes = getattr(model.config, "num_classes", None)
         self.history: list[dict[str, float]] = []
 
+        self.game: Game = game_for(model)
+        if isinstance(self.game, ProgressiveGame):
+            _check_stage_boundaries(model, self.config.steps_per_dispatch)
+        # The modules the optimizers own; write_back copies the trained state into them.
+        self._players = self.game.players(model)
         g_config, d_config = experiment.resolved_optimizers
         accumulate = self.config.gradient_accumulation_steps
         g_tx = make_optimizer(g_config, accumulation_steps=accumulate)
         d_tx = make_optimizer(d_config, accumulation_steps=accumulate)
+        generator, discriminator = self._players
         nets = (
-            model.generator,
-            model.discriminator,
-            nnx.Optimizer(model.generator, g_tx, wrt=nnx.Param),
-            nnx.Optimizer(model.discriminator, d_tx, wrt=nnx.Param),
+            generator,
+            discriminator,
+            nnx.Optimizer(generator, g_tx, wrt=nnx.Param),
+            nnx.Optimizer(discriminator, d_tx, wrt=nnx.Param),
         )
         ema = self.config.ema
         self.graphdef, state = initial_state(nets, seed=self.config.seed, ema=ema is not None)
         self.state = self.devices.replicate(state)
-        self._step = build_step(
-            self.graphdef,
-            self.objective,
-            latent_dim=model.latent_dim,
-            n_critic=self.n_critic,
-            num_classes=self.num_classes,
-            ema_decay=None if ema is None else ema.decay,
-            ema_start=0 if ema is None else ema.start_step,
-        )
+        self._step = self._build_step()
         # Batches arrive as (K, n_critic, B, ...): split B over the mesh.
         self._batch_sharding = NamedSharding(
             self.devices.mesh, PartitionSpec(None, None, self.devices.axis_name)
@@ -143,6 +153,18 @@ class Trainer:
         self._store: CheckpointStore | None = None
         self._stop_signal: int | None = None
         self._last_checkpoint: int | None = None
+
+    def _build_step(self) -> Any:
+        ema = self.config.ema
+        return build_step(
+            self.graphdef,
+            self.objective,
+            self.game,
+            n_critic=self.n_critic,
+            ema_decay=None if ema is None else ema.decay,
+            ema_start=0 if ema is None else ema.start_step,
+            compute_dtype=self.config.precision.compute_dtype,
+        )
 
     # -- public ------------------------------------------------------------------------
 
@@ -213,6 +235,7 @@ class Trainer:
         started, started_step = time.perf_counter(), done
         with _signals_caught(self):
             while done < target:
+                self._enter_stage_of(done)
                 self.state, metrics = self._step(self.state, self._next_batches(k))
                 done += k
                 pending.append((done, metrics))
@@ -242,9 +265,8 @@ class Trainer:
 
     def write_back(self) -> None:
         """Copy the trained state into the model the trainer was given."""
-        generator, discriminator, _, _ = self._modules()
-        nnx.update(self.model.generator, jax.tree.map(jnp.copy, nnx.state(generator)))
-        nnx.update(self.model.discriminator, jax.tree.map(jnp.copy, nnx.state(discriminator)))
+        for player, trained in zip(self._players, self._modules()[:2], strict=True):
+            nnx.update(player, jax.tree.map(jnp.copy, nnx.state(trained)))
 
     def ema_generator(self) -> Any:
         """A copy of the generator with the EMA parameters (or the current ones)."""
@@ -255,19 +277,49 @@ class Trainer:
 
     # -- internals ---------------------------------------------------------------------
 
+    def _enter_stage_of(self, step: int) -> None:
+        """Grow a progressive model to the stage of iteration ``step`` (a new program)."""
+        if not isinstance(self.game, ProgressiveGame):
+            return
+        stage = self.model.config.stage_at(step)[0]
+        if stage == self.game.stage:
+            return
+        modules = self._modules()
+        for network in (*modules[:2], self.model):
+            network.set_stage(stage)
+        # The stage is static structure (which blocks run), so it lives in the graph
+        # definition; the arrays, and so the state's shape, are the same at every stage.
+        self.graphdef, nets = nnx.split(modules)
+        self.state = {**self.state, "nets": self.devices.replicate(nets)}
+        self.game = progressive_game(self.model, stage)
+        self._step = self._build_step()
+
     def _next_batches(self, k: int) -> dict[str, jax.Array]:
-        """``k x n_critic`` batches stacked as ``(k, n_critic, B, ...)`` on the mesh."""
+        """``k x n_critic`` batches stacked as ``(k, n_critic, B, ...)`` on the mesh.
+
+        Raises:
+            ValueError: A batch lacks an entry the model needs, its examples have another
+                shape than the model's, its size does not split over the devices, or
+                labels are not integers in ``[0, num_classes)``.
+        """
         batches = [next(self.data) for _ in range(k * self.n_critic)]
-        keys = ("image", "label") if self.num_classes is not None else ("image",)
         stacked = {}
-        for key in keys:
+        for key, shape in self.game.expected_shapes().items():
             if key not in batches[0]:
                 raise ValueError(
                     f"a batch has no {key!r} entry (it has {sorted(batches[0])}); "
-                    + ("a conditional model needs labels" if key == "label" else "")
+                    f"{type(self.model).__name__} trains on {', '.join(self.game.batch_keys)}"
                 )
             array = np.stack([np.asarray(b[key]) for b in batches])
+            _check_batch_entry(key, array, shape, self.devices.local_device_count, self.game)
             stacked[key] = array.reshape(k, self.n_critic, *array.shape[1:])
+        if self.devices.process_count > 1:
+            # Each process holds its own part of the global batch (grain shards the data
+            # by process); together they make one array over the whole mesh.
+            return {
+                key: jax.make_array_from_process_local_data(self._batch_sharding, array)
+                for key, array in stacked.items()
+            }
         return jax.device_put(stacked, self._batch_sharding)
 
     def _log(
@@ -304,6 +356,43 @@ class Trainer:
             file=sys.stderr,
             flush=True,
         )
+
+
+def _check_batch_entry(
+    key: str, array: np.ndarray, shape: tuple[int, ...], devices: int, game: Game
+) -> None:
+    """Refuse a stacked batch entry ``(batches, B, *example)`` the model cannot take."""
+    size, example = array.shape[1], tuple(array.shape[2:])
+    if example != tuple(shape):
+        raise ValueError(
+            f"batch entry {key!r} holds examples of shape {example}; the model expects "
+            f"{tuple(shape)} (check the image size, channels and layout of the data)"
+        )
+    if size % devices:
+        raise ValueError(
+            f"batch size {size} does not split over {devices} devices; use a multiple of {devices}"
+        )
+    if key == "label":
+        if not np.issubdtype(array.dtype, np.integer):
+            raise ValueError(f"labels must be integers, got dtype {array.dtype}")
+        classes = getattr(game, "num_classes", 0)
+        low, high = int(array.min()), int(array.max())
+        if low < 0 or high >= classes:
+            raise ValueError(
+                f"labels must lie in [0, {classes}) for this model, got values from {low} to {high}"
+            )
+
+
+def _check_stage_boundaries(model: Any, steps_per_dispatch: int) -> None:
+    """A dispatch runs one compiled stage: every stage must start on a dispatch boundary."""
+    for stage in range(1, model.num_stages):
+        start = progressive_game(model, stage).fade_start
+        if start % steps_per_dispatch:
+            raise ValueError(
+                f"stage {stage} of the ProgressiveGAN starts at step {start}, which is not a "
+                f"multiple of steps_per_dispatch={steps_per_dispatch}; make stable_steps and "
+                "transition_steps multiples of it"
+            )
 
 
 def _encode_data_state(state: Any) -> Any:
