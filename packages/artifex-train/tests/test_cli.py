@@ -63,14 +63,19 @@ def test_train_writes_samples_curves_scores_and_resumes(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
-def test_every_preset_builds_its_model_and_accepts_the_bundled_digits(name):
-    from artifex.generative_models.training.data import source_from_config, validate_source
-    from artifex.generative_models.training.run import build_model
+def test_every_preset_builds_its_model_and_accepts_the_bundled_digits(name, tmp_path):
+    from artifex.generative_models.training.data import make_pipeline, source_from_config
+    from artifex.generative_models.training.run import build_model, validate_data
+    from artifex.generative_models.training.trainer import Trainer
 
     experiment = preset(name)
     model = build_model(experiment)
     source = source_from_config(experiment.training.data, model_layout="NHWC")
-    validate_source(
-        source, model.sample_shape, num_classes=getattr(experiment.model, "num_classes", None)
-    )
+    validate_data(model, source)
     assert experiment.training.steps % experiment.training.steps_per_dispatch == 0
+    # The trainer accepts the model, the config and the data (nothing is compiled yet).
+    data = make_pipeline(source, batch_size=experiment.training.data.batch_size, seed=0)
+    trainer = Trainer(model, data, experiment, workdir=tmp_path)
+    assert trainer._next_batches(1)[trainer.game.batch_keys[0]].shape[2] == (
+        experiment.training.data.batch_size
+    )

@@ -36,11 +36,13 @@ def image_grid(images: np.ndarray, *, columns: int | None = None, padding: int =
     return grid
 
 
-def save_image_grid(images: np.ndarray, path: str | Path, *, scale: int = 4) -> Path:
+def save_image_grid(
+    images: np.ndarray, path: str | Path, *, scale: int = 4, columns: int | None = None
+) -> Path:
     """Write ``images`` (NHWC, [-1, 1]) as one PNG grid, each pixel ``scale`` x ``scale``."""
     from PIL import Image
 
-    grid = image_grid(images)
+    grid = image_grid(images, columns=columns)
     grid = grid.repeat(scale, axis=0).repeat(scale, axis=1)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

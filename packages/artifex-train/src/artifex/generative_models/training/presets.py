@@ -18,6 +18,8 @@ from artifex.generative_models.core.configuration import (
     ConditionalParams,
     ConvDiscriminatorConfig,
     ConvGeneratorConfig,
+    CycleGANConfig,
+    CycleGANGeneratorConfig,
     DataConfig,
     DCGANConfig,
     DiscriminatorConfig,
@@ -27,6 +29,11 @@ from artifex.generative_models.core.configuration import (
     GeneratorConfig,
     LoggingConfig,
     LSGANConfig,
+    PatchGANDiscriminatorConfig,
+    ProgressiveGANConfig,
+    ProgressiveGeneratorConfig,
+    StyleGANConfig,
+    StyleGANGeneratorConfig,
     TrainingConfig,
     WGANConfig,
 )
@@ -110,12 +117,86 @@ def _conditional() -> ExperimentConfig:
     )
 
 
+def _stylegan() -> ExperimentConfig:
+    model = StyleGANConfig(
+        name="stylegan-digits",
+        generator=StyleGANGeneratorConfig(
+            latent_dim=32,
+            style_dim=32,
+            mapping_layers=2,
+            image_size=8,
+            channels=1,
+            max_channels=32,
+            min_channels=16,
+            style_mixing_prob=0.5,
+            data_format="NHWC",
+        ),
+    )
+    return ExperimentConfig(model=model, training=_training(2000))
+
+
+def _progressive() -> ExperimentConfig:
+    # 4x4 for 500 iterations, a 500-iteration fade-in to 8x8, then 8x8.
+    model = ProgressiveGANConfig(
+        name="progan-digits",
+        generator=ProgressiveGeneratorConfig(
+            latent_dim=32, max_channels=32, num_stages=2, channels=1, data_format="NHWC"
+        ),
+        stable_steps=500,
+        transition_steps=500,
+    )
+    return ExperimentConfig(model=model, training=_training(2000))
+
+
+def _cyclegan() -> ExperimentConfig:
+    # Domain A: the digits; domain B: the same digits inverted, shuffled apart so that
+    # no pair is ever shown. The true translation (negation) is known, so it is scored.
+    def generator(name: str) -> CycleGANGeneratorConfig:
+        return CycleGANGeneratorConfig(
+            name=name,
+            hidden_dims=(16, 32),
+            input_shape=_SHAPE,
+            output_shape=_SHAPE,
+            n_residual_blocks=2,
+        )
+
+    def discriminator(name: str) -> PatchGANDiscriminatorConfig:
+        return PatchGANDiscriminatorConfig(
+            name=name,
+            hidden_dims=(16, 32),
+            input_shape=_SHAPE,
+            activation="leaky_relu",
+            return_features=False,
+        )
+
+    model = CycleGANConfig(
+        name="cyclegan-digits",
+        generator={"a_to_b": generator("generator_g"), "b_to_a": generator("generator_f")},
+        discriminator={
+            "disc_a": discriminator("discriminator_x"),
+            "disc_b": discriminator("discriminator_y"),
+        },
+        input_shape_a=_SHAPE,
+        input_shape_b=_SHAPE,
+    )
+    training = _training(600, ema=None)
+    return ExperimentConfig(
+        model=model,
+        training=training.replace(
+            data=training.data.replace(domain_b_transform="invert", batch_size=32)
+        ),
+    )
+
+
 PRESETS: dict[str, Callable[[], ExperimentConfig]] = {
     "gan": _gan,
     "dcgan": _dcgan,
     "wgan": _wgan,
     "lsgan": _lsgan,
     "conditional": _conditional,
+    "stylegan": _stylegan,
+    "progressive": _progressive,
+    "cyclegan": _cyclegan,
 }
 """Preset name -> a function building its experiment config."""
 

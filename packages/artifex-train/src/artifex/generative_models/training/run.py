@@ -5,11 +5,13 @@ that does not fit the model before compiling anything, trains with the :class:`T
 (resuming from the run folder's latest checkpoint), and writes into the run folder:
 
 * ``samples/step_NNNNNN.png`` — sample grids from the EMA generator, every
-  ``logging.sample_every`` iterations, and ``samples/final.png``;
+  ``logging.sample_every`` iterations, and ``samples/final.png`` (for CycleGAN: rows of
+  domain A, ``G(A)``, domain B, ``F(B)``);
 * ``loss_curves.png`` — the losses logged during training;
 * ``metrics.jsonl`` — one line per logged iteration;
 * ``scores.json`` — for the bundled digits, FID against the held-out digits with the
-  metrics package's digits feature extractor, beside the floor of real against real;
+  metrics package's digits feature extractor, beside the floor of real against real
+  (for CycleGAN: of ``F(B)``, and the error of ``G`` against the known transform);
 * ``config.yaml`` — the experiment as run; ``checkpoints/`` — to resume.
 """
 
@@ -26,27 +28,44 @@ from flax import nnx
 
 from artifex.generative_models.core.configuration import (
     ConditionalGANConfig,
+    CycleGANConfig,
     DCGANConfig,
     ExperimentConfig,
     LSGANConfig,
+    ProgressiveGANConfig,
+    StyleGANConfig,
     WGANConfig,
 )
-from artifex.generative_models.models.gan import DCGAN, GAN, LSGAN, WGAN, ConditionalGAN
+from artifex.generative_models.models.gan import (
+    DCGAN,
+    GAN,
+    LSGAN,
+    WGAN,
+    ConditionalGAN,
+    CycleGAN,
+    ProgressiveGAN,
+    StyleGAN,
+)
 from artifex.generative_models.training.artifacts import save_image_grid, save_loss_curves
 from artifex.generative_models.training.data import (
+    TransformedSource,
     make_pipeline,
     source_from_config,
     validate_source,
 )
+from artifex.generative_models.training.games import CycleGame, game_for
 from artifex.generative_models.training.trainer import Trainer
 
-__all__ = ["build_model", "run_experiment"]
+__all__ = ["build_model", "run_experiment", "validate_data"]
 
 _MODELS: list[tuple[type, type]] = [
     (ConditionalGANConfig, ConditionalGAN),
     (WGANConfig, WGAN),
     (LSGANConfig, LSGAN),
     (DCGANConfig, DCGAN),
+    (StyleGANConfig, StyleGAN),
+    (ProgressiveGANConfig, ProgressiveGAN),
+    (CycleGANConfig, CycleGAN),
 ]
 
 
@@ -55,7 +74,18 @@ def build_model(experiment: ExperimentConfig) -> Any:
     model_class = next(
         (model for config, model in _MODELS if isinstance(experiment.model, config)), GAN
     )
-    return model_class(experiment.model, rngs=nnx.Rngs(params=experiment.training.seed))
+    seed = experiment.training.seed
+    return model_class(experiment.model, rngs=nnx.Rngs(params=seed, dropout=seed + 1))
+
+
+def validate_data(model: Any, source: Any) -> None:
+    """Refuse a source ``model`` cannot train on (see :func:`validate_source`)."""
+    game = game_for(model)
+    shapes = game.expected_shapes()
+    if isinstance(game, CycleGame):
+        validate_source(source, shapes["image_a"], expected_shape_b=shapes["image_b"])
+    else:
+        validate_source(source, shapes["image"], num_classes=getattr(game, "num_classes", None))
 
 
 def _to_nhwc(images: jax.Array, data_format: str) -> np.ndarray:
@@ -79,7 +109,7 @@ def run_experiment(experiment: ExperimentConfig, out: str | Path) -> dict[str, A
 
     source = source_from_config(training.data, model_layout=data_format)
     # Refuse data that does not fit before anything is compiled.
-    validate_source(source, model.sample_shape, num_classes=num_classes)
+    validate_data(model, source)
     batches = make_pipeline(
         source,
         batch_size=training.data.batch_size,
@@ -88,21 +118,11 @@ def run_experiment(experiment: ExperimentConfig, out: str | Path) -> dict[str, A
         shard_count=jax.process_count(),
     )
     trainer = Trainer(model, batches, experiment, workdir=out)
-    latent = jax.random.normal(
-        jax.random.key(training.seed + 1), (training.logging.num_samples, model.latent_dim)
-    )
-    labels = jnp.arange(training.logging.num_samples) % num_classes if num_classes else None
+    show = _sampler(trainer, source, training.logging.num_samples, num_classes, data_format)
 
     def write_samples(step: int, name: str | None = None) -> None:
-        generator = trainer.ema_generator()
-        images = (
-            generator(latent, training=False)
-            if labels is None
-            else generator(latent, labels, training=False)
-        )
-        save_image_grid(
-            _to_nhwc(images, data_format), out / "samples" / (name or f"step_{step:06d}.png")
-        )
+        images, columns = show()
+        save_image_grid(images, out / "samples" / (name or f"step_{step:06d}.png"), columns=columns)
 
     trainer.on_sample = write_samples
     history = trainer.fit()
@@ -110,8 +130,76 @@ def run_experiment(experiment: ExperimentConfig, out: str | Path) -> dict[str, A
     save_loss_curves(history, out / "loss_curves.png")
     scores: dict[str, Any] = {"steps": trainer.step, "final": history[-1] if history else {}}
     if training.data.source == "digits":
-        scores.update(_digits_scores(trainer, data_format, labels_count=num_classes))
+        if isinstance(trainer.game, CycleGame):
+            scores.update(_translation_scores(trainer, experiment, data_format))
+        else:
+            scores.update(_digits_scores(trainer, data_format, labels_count=num_classes))
     (out / "scores.json").write_text(json.dumps(scores, indent=2) + "\n")
+    return scores
+
+
+def _sampler(
+    trainer: Trainer, source: Any, count: int, num_classes: int | None, data_format: str
+) -> Any:
+    """A function returning ``(NHWC images, columns)`` of the current EMA generator."""
+    if isinstance(trainer.game, CycleGame):
+        examples = source.get_batch(np.arange(min(count, len(source))))
+        a, b = examples["image_a"], examples["image_b"]
+
+        def translations() -> tuple[np.ndarray, int]:
+            pair = trainer.ema_generator()
+            rows = [a, pair.first(a, training=False), b, pair.second(b, training=False)]
+            return np.concatenate([_to_nhwc(r, data_format) for r in rows]), len(a)
+
+        return translations
+    latent = jax.random.normal(
+        jax.random.key(trainer.config.seed + 1), (count, trainer.model.latent_dim)
+    )
+    labels = jnp.arange(count) % num_classes if num_classes else None
+
+    def samples() -> tuple[np.ndarray, int | None]:
+        generator = trainer.ema_generator()
+        extra = () if labels is None else (labels,)
+        return _to_nhwc(generator(latent, *extra, training=False), data_format), None
+
+    return samples
+
+
+def _translation_scores(
+    trainer: Trainer, experiment: ExperimentConfig, data_format: str
+) -> dict[str, Any]:
+    """CycleGAN on digits: FID of ``F(B)`` against held-out digits; error against truth."""
+    from artifex.generative_models.core.evaluation.metrics import (
+        FrechetInceptionDistance,
+        digits_feature_extractor,
+        load_digits,
+    )
+
+    held_out = source_from_config(experiment.training.data, model_layout=data_format, split="test")
+    examples = held_out.get_batch(np.arange(len(held_out)))
+    pair = trainer.ema_generator()
+    translated_back = _to_nhwc(pair.second(examples["image_b"], training=False), data_format)
+    fid = FrechetInceptionDistance(feature_extractor=digits_feature_extractor())
+    scores: dict[str, Any] = {
+        "fid_digits_of_F(B)": float(
+            fid.compute(load_digits("test")[0], translated_back[..., :1])["fid"]
+        ),
+        "fid_digits_floor_real_vs_real": float(
+            fid.compute(load_digits("train")[0], load_digits("test")[0])["fid"]
+        ),
+    }
+    transform = experiment.training.data.domain_b_transform
+    if transform is not None:
+        # Domain B is a known function of domain A: G should have learned it.
+        truth = TransformedSource(held_out.domain_a, transform).get_batch(
+            np.arange(len(held_out.domain_a))
+        )["image"]
+        translated = pair.first(
+            held_out.domain_a.get_batch(np.arange(len(truth)))["image"], training=False
+        )
+        scores[f"mean_abs_error_of_G_vs_{transform}"] = float(
+            np.mean(np.abs(np.asarray(translated) - truth))
+        )
     return scores
 
 
@@ -125,6 +213,8 @@ def _digits_scores(trainer: Trainer, data_format: str, labels_count: int | None)
 
     held_out = load_digits("test")[0]  # (images, labels): the images
     generator = trainer.ema_generator()
+    if hasattr(generator, "set_stage"):  # a progressive run scored at its final stage
+        generator.set_stage(generator.num_stages - 1)
     count = 1000
     z = jax.random.normal(jax.random.key(12345), (count, trainer.model.latent_dim))
     if labels_count:

@@ -28,6 +28,10 @@ class DataConfig(ConfigBase):
         source: One of ``DATA_SOURCES``.
         path: File or folder to read; required for every source but ``"digits"``.
         domain_b_path: A second source of the same kind for CycleGAN's domain B.
+        domain_b_transform: Make domain B from domain A's data (or ``domain_b_path``'s)
+            by ``"invert"`` (negate the pixels in ``value_range``), ``"flip"`` (mirror
+            left-right) or ``"transpose"`` (swap rows and columns); None: no transform.
+            With ``source="digits"`` this gives CycleGAN two domains out of the box.
         labels_path: Labels file for ``"npy"``.
         images_key: Array name of the images in an ``.npz`` file.
         labels_key: Array name of the labels in an ``.npz`` file.
@@ -50,6 +54,7 @@ class DataConfig(ConfigBase):
     source: Literal["digits", "folder", "npz", "npy", "mnist_idx", "cifar10"] = "digits"
     path: str | None = None
     domain_b_path: str | None = None
+    domain_b_transform: Literal["invert", "flip", "transpose"] | None = None
     labels_path: str | None = None
     images_key: str = "images"
     labels_key: str = "labels"

@@ -38,10 +38,15 @@ from artifex.generative_models.training.data._sources import (
     NpySource,
     NpzSource,
 )
-from artifex.generative_models.training.data._unpaired import UnpairedSource
+from artifex.generative_models.training.data._unpaired import (
+    DOMAIN_TRANSFORMS,
+    TransformedSource,
+    UnpairedSource,
+)
 from artifex.generative_models.training.data._validate import validate_source
 
 __all__ = [
+    "DOMAIN_TRANSFORMS",
     "IMAGE_EXTENSIONS",
     "RESIZE_MODES",
     "ArraySource",
@@ -54,6 +59,7 @@ __all__ = [
     "NpySource",
     "NpzSource",
     "RestrictedUnpickler",
+    "TransformedSource",
     "UnpairedSource",
     "UnsafePickleError",
     "load_cifar_batch",

@@ -15,7 +15,7 @@ from artifex.generative_models.training.data._sources import (
     NpySource,
     NpzSource,
 )
-from artifex.generative_models.training.data._unpaired import UnpairedSource
+from artifex.generative_models.training.data._unpaired import TransformedSource, UnpairedSource
 
 __all__ = ["source_from_config"]
 
@@ -61,7 +61,8 @@ def source_from_config(
     ``"mnist_idx"`` :class:`MnistIdxSource`, ``"cifar10"`` :class:`Cifar10Source`); the
     config's ``image_size``, ``channels``, ``value_range``, ``max_examples``,
     ``source_layout``, keys and ``use_labels`` (True: labels required; False: none
-    delivered) are passed on. Domain B is read like domain A, from ``domain_b_path``.
+    delivered) are passed on. Domain B is read like domain A, from ``domain_b_path``,
+    and/or made from it by ``domain_b_transform`` (then an :class:`UnpairedSource`).
 
     Args:
         data_config: The data config.
@@ -91,8 +92,13 @@ def source_from_config(
         "max_examples": data_config.max_examples,
     }
     domain_a = _one_source(data_config, data_config.path, split, common)
-    if data_config.domain_b_path is None:
+    if data_config.domain_b_path is None and data_config.domain_b_transform is None:
         return domain_a
-    return UnpairedSource(
-        domain_a, _one_source(data_config, data_config.domain_b_path, split, common)
+    domain_b = (
+        domain_a
+        if data_config.domain_b_path is None
+        else _one_source(data_config, data_config.domain_b_path, split, common)
     )
+    if data_config.domain_b_transform is not None:
+        domain_b = TransformedSource(domain_b, data_config.domain_b_transform)
+    return UnpairedSource(domain_a, domain_b)

@@ -8,7 +8,7 @@ import numpy as np
 
 from artifex.generative_models.training.data._sources import Example, ImageSource
 
-__all__ = ["UnpairedSource"]
+__all__ = ["DOMAIN_TRANSFORMS", "TransformedSource", "UnpairedSource"]
 
 
 class UnpairedSource(ImageSource):
@@ -68,3 +68,66 @@ class UnpairedSource(ImageSource):
         """Check both domains (see :meth:`ImageSource.check`)."""
         self.domain_a.check(sample=sample)
         self.domain_b.check(sample=sample)
+
+
+DOMAIN_TRANSFORMS = ("invert", "flip", "transpose")
+"""How :class:`TransformedSource` can derive a second domain from a source."""
+
+
+class TransformedSource(ImageSource):
+    """Another domain made from ``source`` by a fixed, exactly known image transform.
+
+    * ``"invert"``: ``low + high - x``, negation within ``value_range`` (dark on light);
+    * ``"flip"``: mirrored left-right;
+    * ``"transpose"``: rows and columns swapped (square images only).
+
+    Paired with its source in an :class:`UnpairedSource`, it gives CycleGAN two domains
+    whose true translation is known, so a run can be scored against it.
+
+    Args:
+        source: A single-domain source.
+        transform: One of ``DOMAIN_TRANSFORMS``.
+    """
+
+    def __init__(self, source: ImageSource, transform: str) -> None:
+        if transform not in DOMAIN_TRANSFORMS:
+            raise ValueError(
+                f"transform={transform!r}: must be one of {', '.join(DOMAIN_TRANSFORMS)}"
+            )
+        height_axis = 0 if source.layout == "NHWC" else 1
+        if transform == "transpose":
+            height, width = source.image_shape[height_axis : height_axis + 2]
+            if height != width:
+                raise ValueError(
+                    f"transform='transpose' needs square images, {source.name} has {height}x{width}"
+                )
+        self.source, self.transform = source, transform
+        self.name = f"{transform}({source.name})"
+        self.image_shape = source.image_shape
+        self.layout = source.layout
+        self.value_range = source.value_range
+        self.labels, self.num_classes = source.labels, source.num_classes
+        self.class_names = source.class_names
+        # Batch axes: height and width of the stacked images.
+        self._axes = (1, 2) if self.layout == "NHWC" else (2, 3)
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def get_batch(self, indices: Sequence[int] | np.ndarray) -> Example:
+        """The source's examples at ``indices``, transformed."""
+        example = dict(self.source.get_batch(indices))
+        images = example["image"]
+        if self.transform == "invert":
+            low, high = self.value_range
+            images = (low + high) - images
+        elif self.transform == "flip":
+            images = np.flip(images, axis=self._axes[1])
+        else:
+            images = np.swapaxes(images, *self._axes)
+        example["image"] = np.ascontiguousarray(images, dtype=np.float32)
+        return example
+
+    def check(self, *, sample: int | None = None) -> None:
+        """Check the underlying source."""
+        self.source.check(sample=sample)
