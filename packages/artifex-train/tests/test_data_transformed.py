@@ -55,7 +55,7 @@ def test_bad_transforms_are_refused(digits, tmp_path):
         TransformedSource(digits, "rotate")
     path = tmp_path / "wide.npy"
     np.save(path, np.zeros((2, 6, 12, 1), np.uint8))
-    with pytest.raises(ValueError, match="needs square images.*6x12"):
+    with pytest.raises(ValueError, match=r"needs square images.*6x12"):
         TransformedSource(NpySource(path), "transpose")
 
 
