@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -41,7 +40,9 @@ from artifex.generative_models.training.games import (
 )
 from artifex.generative_models.training.objective import Objective
 from artifex.generative_models.training.optimizers import make_optimizer
+from artifex.generative_models.training.progress import ProgressBar
 from artifex.generative_models.training.step import build_step, initial_state
+from artifex.generative_models.training.tensorboard import EventWriter
 
 __all__ = ["NonFiniteLossError", "Trainer", "TrainingInterrupted"]
 
@@ -153,6 +154,8 @@ class Trainer:
         self._store: CheckpointStore | None = None
         self._stop_signal: int | None = None
         self._last_checkpoint: int | None = None
+        self._progress = ProgressBar(self.config.steps)
+        self._events: EventWriter | None = None
 
     def _build_step(self) -> Any:
         ema = self.config.ema
@@ -233,7 +236,11 @@ class Trainer:
         pending: list[tuple[int, dict[str, jax.Array]]] = []
         done = self.step
         started, started_step = time.perf_counter(), done
-        with _signals_caught(self):
+        self._progress = ProgressBar(target)
+        logging = self.config.logging
+        if logging.tensorboard and self._events is None:
+            self._events = EventWriter(Path(logging.log_dir or self.workdir) / "tensorboard")
+        with _signals_caught(self), contextlib.closing(self._progress):
             while done < target:
                 self._enter_stage_of(done)
                 self.state, metrics = self._step(self.state, self._next_batches(k))
@@ -242,7 +249,7 @@ class Trainer:
                 if done % log_every == 0 or done == target:
                     self._log(pending, started, started_step, target)
                     pending.clear()
-                if self.on_sample is not None and done % sample_every == 0:
+                if self.on_sample is not None and sample_every and done % sample_every == 0:
                     self.on_sample(done)
                 if done % every_checkpoint == 0:
                     self.save()
@@ -253,7 +260,7 @@ class Trainer:
                         f"stopped by signal {self._stop_signal} at step {done}; "
                         f"checkpoint saved at step {saved} in {self.checkpoints.directory}"
                     )
-        self._log(pending, started, started_step, target)
+            self._log(pending, started, started_step, target)
         if self.config.checkpoint.save_final and self._last_checkpoint != done:
             self.save()
         self.write_back()
@@ -350,12 +357,11 @@ class Trainer:
         self.history.append(row)
         with (self.workdir / "metrics.jsonl").open("a") as log:
             log.write(json.dumps(row) + "\n")
-        losses = "  ".join(f"{k} {v:.4f}" for k, v in row.items() if k.endswith("loss"))
-        print(
-            f"step {done}/{target}  {row['it_per_s']:.1f} it/s  {losses}",
-            file=sys.stderr,
-            flush=True,
+        self._progress.update(
+            done, row["it_per_s"], {k: v for k, v in row.items() if k.endswith("loss")}
         )
+        if self._events is not None:
+            self._events.scalars(done, {k: v for k, v in row.items() if k != "step"})
 
 
 def _check_batch_entry(
