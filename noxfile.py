@@ -222,7 +222,7 @@ def layers(session: nox.Session) -> None:
     """Layering contracts (import-linter) and imports versus declared dependencies."""
     install_editable(session, *group("repo"))
     session.run("lint-imports")
-    session.run("python", "tools/check_deps.py", *session.posargs)
+    session.run("python", "tools/check_deps.py", "--strict", *session.posargs)
 
 
 @nox.session(python=PYTHON, tags=["ci"])

@@ -9,6 +9,10 @@ declared dependency that nothing imports (users would install it for nothing).
 Usage: ``python tools/check_deps.py [--strict] [ROOT]`` — exit status 1 and one line per
 problem. An unused declaration is a note unless ``--strict`` is given (packages whose
 code is still being written declare the layer they will sit on before they import it).
+A package may list, under ``[tool.artifex.check-deps] layer-only = [...]``, internal
+packages it declares only to pin the layers below it (DESIGN.md: ``artifex-train``
+depends on everything below it, ``artifex-nets`` included, though it reaches the
+networks through ``artifex-gan``); those are never reported as unused.
 """
 
 from __future__ import annotations
@@ -97,9 +101,11 @@ def problems_of(component: Component, root: Path = ROOT) -> tuple[list[str], lis
         for dist, places in sorted(used.items())
         if dist not in declared
     ]
+    settings = pyproject.get("tool", {}).get("artifex", {}).get("check-deps", {})
+    layer_only = set(settings.get("layer-only", ()))
     unused = [
         f"{component.name}: declares {dist} in its pyproject.toml but never imports it"
-        for dist in sorted(declared - set(used))
+        for dist in sorted(declared - set(used) - layer_only)
     ]
     return undeclared, unused
 
