@@ -1,5 +1,51 @@
-"""The compiled, multi-device GAN training engine: data, checkpoints, logging and the CLI."""
+"""The compiled, multi-device GAN training engine: data, checkpoints, logging and the CLI.
+
+The names below are imported on first use (PEP 562), so ``import
+artifex.generative_models.training.data`` stays light: reading images needs neither the
+trainer nor orbax.
+
+Example:
+    >>> from artifex.generative_models.training import Trainer, preset, run_experiment
+    >>> scores = run_experiment(preset("dcgan"), "runs/dcgan")  # samples, plots, FID
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+_EXPORTS = {
+    "CheckpointStore": "checkpoints",
+    "DeviceManager": "devices",
+    "EventWriter": "tensorboard",
+    "NonFiniteLossError": "trainer",
+    "Objective": "objective",
+    "PRESETS": "presets",
+    "ProgressBar": "progress",
+    "Trainer": "trainer",
+    "TrainingInterrupted": "trainer",
+    "build_model": "run",
+    "game_for": "games",
+    "make_optimizer": "optimizers",
+    "make_schedule": "optimizers",
+    "preset": "presets",
+    "run_experiment": "run",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    """Import an exported name's module when the name is first used."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
