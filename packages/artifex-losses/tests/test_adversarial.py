@@ -434,3 +434,48 @@ def test_traced_labels_are_accepted():
     np.testing.assert_allclose(
         fn(0.8), adv.vanilla_discriminator_loss_from_logits(r, f, real_label=0.8), rtol=1e-6
     )
+
+
+# -- choosing an objective by name ---------------------------------------------------------
+
+
+def test_objective_by_name_is_the_named_loss():
+    from artifex.generative_models.core.losses import (
+        ADVERSARIAL_LOSS_TYPES,
+        adversarial_discriminator_loss,
+        adversarial_generator_loss,
+    )
+
+    real = jnp.array([[1.5], [-0.5], [0.25]])
+    fake = jnp.array([[-1.0], [0.75], [2.0]])
+    expected_d = {
+        "vanilla": adv.vanilla_discriminator_loss_from_logits(real, fake, real_label=0.9),
+        "least_squares": adv.least_squares_discriminator_loss(
+            real, fake, target_real=0.5, target_fake=-0.5
+        ),
+        "wasserstein": adv.wasserstein_discriminator_loss(real, fake),
+        "hinge": adv.hinge_discriminator_loss(real, fake),
+    }
+    expected_g = {
+        "vanilla": adv.vanilla_generator_loss_from_logits(fake),
+        "least_squares": adv.least_squares_generator_loss(fake, target_real=0.25),
+        "wasserstein": adv.wasserstein_generator_loss(fake),
+        "hinge": adv.hinge_generator_loss(fake),
+    }
+    assert set(ADVERSARIAL_LOSS_TYPES) == set(expected_d)
+    for name in ADVERSARIAL_LOSS_TYPES:
+        d = adversarial_discriminator_loss(
+            name, real, fake, real_label=0.9, least_squares_targets=(-0.5, 0.5)
+        )
+        g = adversarial_generator_loss(name, fake, least_squares_target=0.25)
+        assert float(d) == pytest.approx(float(expected_d[name]), rel=1e-6), name
+        assert float(g) == pytest.approx(float(expected_g[name]), rel=1e-6), name
+    # Least squares by hand: 0.5 * mean((real - b)^2) + 0.5 * mean((fake - a)^2).
+    by_hand = 0.5 * np.mean((np.asarray(real) - 0.5) ** 2) + 0.5 * np.mean(
+        (np.asarray(fake) + 0.5) ** 2
+    )
+    assert float(expected_d["least_squares"]) == pytest.approx(by_hand, rel=1e-6)
+    with pytest.raises(ValueError, match=r"loss_type='bce': must be one of vanilla, least_squares"):
+        adversarial_discriminator_loss("bce", real, fake)
+    with pytest.raises(ValueError, match="loss_type='bce'"):
+        adversarial_generator_loss("bce", fake)

@@ -14,21 +14,16 @@ import jax
 import jax.numpy as jnp
 
 from artifex.generative_models.core.losses import (
+    ADVERSARIAL_LOSS_TYPES,
+    adversarial_discriminator_loss,
+    adversarial_generator_loss,
     gradient_penalty,
-    hinge_discriminator_loss,
-    hinge_generator_loss,
-    least_squares_discriminator_loss,
-    least_squares_generator_loss,
     r1_penalty,
-    vanilla_discriminator_loss_from_logits,
-    vanilla_generator_loss_from_logits,
-    wasserstein_discriminator_loss,
-    wasserstein_generator_loss,
 )
 
 __all__ = ["OBJECTIVES", "Objective"]
 
-OBJECTIVES = ("vanilla", "least_squares", "wasserstein", "hinge")
+OBJECTIVES = ADVERSARIAL_LOSS_TYPES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,28 +58,20 @@ class Objective:
 
     def discriminator_loss(self, real_logits: jax.Array, fake_logits: jax.Array) -> jax.Array:
         """The adversarial part of the discriminator's loss."""
-        if self.loss_type == "vanilla":
-            return vanilla_discriminator_loss_from_logits(
-                real_logits, fake_logits, real_label=1.0 - self.label_smoothing
-            )
-        if self.loss_type == "least_squares":
-            a, b, _ = self.ls_targets
-            return least_squares_discriminator_loss(
-                real_logits, fake_logits, target_real=b, target_fake=a
-            )
-        if self.loss_type == "wasserstein":
-            return wasserstein_discriminator_loss(real_logits, fake_logits)
-        return hinge_discriminator_loss(real_logits, fake_logits)
+        a, b, _ = self.ls_targets
+        return adversarial_discriminator_loss(
+            self.loss_type,
+            real_logits,
+            fake_logits,
+            real_label=1.0 - self.label_smoothing,
+            least_squares_targets=(a, b),
+        )
 
     def generator_loss(self, fake_logits: jax.Array) -> jax.Array:
         """The generator's loss."""
-        if self.loss_type == "vanilla":
-            return vanilla_generator_loss_from_logits(fake_logits)
-        if self.loss_type == "least_squares":
-            return least_squares_generator_loss(fake_logits, target_real=self.ls_targets[2])
-        if self.loss_type == "wasserstein":
-            return wasserstein_generator_loss(fake_logits)
-        return hinge_generator_loss(fake_logits)
+        return adversarial_generator_loss(
+            self.loss_type, fake_logits, least_squares_target=self.ls_targets[2]
+        )
 
     def penalties(
         self,

@@ -13,14 +13,8 @@ from artifex.generative_models.core.configuration import (
     WGANConfig,
 )
 from artifex.generative_models.core.losses import (
-    hinge_discriminator_loss,
-    hinge_generator_loss,
-    least_squares_discriminator_loss,
-    least_squares_generator_loss,
-    vanilla_discriminator_loss_from_logits,
-    vanilla_generator_loss_from_logits,
-    wasserstein_discriminator_loss,
-    wasserstein_generator_loss,
+    adversarial_discriminator_loss,
+    adversarial_generator_loss,
 )
 
 __all__ = ["adversarial_losses", "penalty_weight", "scores_from_logits"]
@@ -53,37 +47,22 @@ def adversarial_losses(
 
     The gradient penalty is not included (see :func:`penalty_weight`).
     """
-    loss_type = config.loss_type
-    if loss_type == "vanilla":
-        real_label = 1.0 - config.label_smoothing
-        return (
-            vanilla_discriminator_loss_from_logits(real_logits, fake_logits, real_label=real_label),
-            vanilla_generator_loss_from_logits(fake_logits),
-        )
-    if loss_type == "least_squares":
-        a, b, c, reduction = least_squares_targets(config)
-        return (
-            least_squares_discriminator_loss(
-                real_logits,
-                fake_logits,
-                target_real=b,
-                target_fake=a,
-                reduction=reduction,  # type: ignore[arg-type]
-            ),
-            least_squares_generator_loss(fake_logits, target_real=c, reduction=reduction),  # type: ignore[arg-type]
-        )
-    if loss_type == "wasserstein":
-        return (
-            wasserstein_discriminator_loss(real_logits, fake_logits),
-            wasserstein_generator_loss(fake_logits),
-        )
-    if loss_type == "hinge":
-        return (
-            hinge_discriminator_loss(real_logits, fake_logits),
-            hinge_generator_loss(fake_logits),
-        )
-    raise ValueError(
-        f"loss_type={loss_type!r}: must be 'vanilla', 'least_squares', 'wasserstein' or 'hinge'"
+    a, b, c, reduction = least_squares_targets(config)
+    return (
+        adversarial_discriminator_loss(
+            config.loss_type,
+            real_logits,
+            fake_logits,
+            real_label=1.0 - config.label_smoothing,
+            least_squares_targets=(a, b),
+            reduction=reduction,  # type: ignore[arg-type]
+        ),
+        adversarial_generator_loss(
+            config.loss_type,
+            fake_logits,
+            least_squares_target=c,
+            reduction=reduction,  # type: ignore[arg-type]
+        ),
     )
 
 

@@ -9,7 +9,10 @@ float32 and bfloat16 and returns float32. Options are keyword-only;
 """
 
 from artifex.generative_models.core.losses.adversarial import (
+    ADVERSARIAL_LOSS_TYPES,
     DEFAULT_PROBABILITY_EPS,
+    adversarial_discriminator_loss,
+    adversarial_generator_loss,
     hinge_discriminator_loss,
     hinge_generator_loss,
     least_squares_discriminator_loss,
@@ -37,9 +40,12 @@ from artifex.generative_models.core.losses.regularizers import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ADVERSARIAL_LOSS_TYPES",
     "DEFAULT_PROBABILITY_EPS",
     "GRADIENT_NORM_EPS",
     "__version__",
+    "adversarial_discriminator_loss",
+    "adversarial_generator_loss",
     "cycle_consistency_loss",
     "dragan_penalty",
     "feature_matching_loss",

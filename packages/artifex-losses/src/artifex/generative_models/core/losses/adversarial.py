@@ -41,7 +41,10 @@ from artifex.generative_models.core.losses._common import (
 )
 
 __all__ = [
+    "ADVERSARIAL_LOSS_TYPES",
     "DEFAULT_PROBABILITY_EPS",
+    "adversarial_discriminator_loss",
+    "adversarial_generator_loss",
     "hinge_discriminator_loss",
     "hinge_generator_loss",
     "least_squares_discriminator_loss",
@@ -498,3 +501,105 @@ def hinge_discriminator_loss(
     real, fake = _discriminator_scores(real_scores, fake_scores, reduction)
     per_sample = per_sample_mean(jax.nn.relu(1.0 - real)) + per_sample_mean(jax.nn.relu(1.0 + fake))
     return reduce(per_sample, reduction)
+
+
+ADVERSARIAL_LOSS_TYPES: tuple[str, ...] = ("vanilla", "least_squares", "wasserstein", "hinge")
+"""The objectives :func:`adversarial_discriminator_loss` and its twin choose from."""
+
+
+def _check_loss_type(loss_type: str) -> None:
+    if loss_type not in ADVERSARIAL_LOSS_TYPES:
+        raise ValueError(
+            f"loss_type={loss_type!r}: must be one of {', '.join(ADVERSARIAL_LOSS_TYPES)}"
+        )
+
+
+def adversarial_discriminator_loss(
+    loss_type: str,
+    real_logits: ArrayLike,
+    fake_logits: ArrayLike,
+    *,
+    real_label: float = 1.0,
+    least_squares_targets: tuple[float, float] = (0.0, 1.0),
+    reduction: Reduction = "mean",
+) -> jax.Array:
+    """The discriminator's loss of objective ``loss_type``, from raw scores (logits).
+
+    Args:
+        loss_type: One of ``ADVERSARIAL_LOSS_TYPES``: ``"vanilla"``
+            (:func:`vanilla_discriminator_loss_from_logits`), ``"least_squares"``
+            (:func:`least_squares_discriminator_loss`), ``"wasserstein"``
+            (:func:`wasserstein_discriminator_loss`) or ``"hinge"``
+            (:func:`hinge_discriminator_loss`).
+        real_logits: Raw discriminator outputs for real samples, ``(B, ...)``.
+        fake_logits: Raw discriminator outputs for generated samples, same shape.
+        real_label: Vanilla only: the real target (``1 - label_smoothing``).
+        least_squares_targets: Least squares only: ``(a, b)``, the fake and real targets.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"`` (per-sample, ``(B,)``).
+
+    Returns:
+        The loss in float32: a scalar, or shape ``(B,)`` for ``reduction="none"``.
+
+    Raises:
+        ValueError: An unknown ``loss_type`` (before anything is computed), or a bad
+            option of the chosen loss.
+
+    References:
+        See the chosen loss.
+    """
+    _check_loss_type(loss_type)
+    if loss_type == "vanilla":
+        return vanilla_discriminator_loss_from_logits(
+            real_logits, fake_logits, real_label=real_label, reduction=reduction
+        )
+    if loss_type == "least_squares":
+        fake_target, real_target = least_squares_targets
+        return least_squares_discriminator_loss(
+            real_logits,
+            fake_logits,
+            target_real=real_target,
+            target_fake=fake_target,
+            reduction=reduction,
+        )
+    if loss_type == "wasserstein":
+        return wasserstein_discriminator_loss(real_logits, fake_logits, reduction=reduction)
+    return hinge_discriminator_loss(real_logits, fake_logits, reduction=reduction)
+
+
+def adversarial_generator_loss(
+    loss_type: str,
+    fake_logits: ArrayLike,
+    *,
+    least_squares_target: float = 1.0,
+    reduction: Reduction = "mean",
+) -> jax.Array:
+    """The generator's loss of objective ``loss_type``, from raw scores of its samples.
+
+    Args:
+        loss_type: One of ``ADVERSARIAL_LOSS_TYPES``: ``"vanilla"`` (the non-saturating
+            :func:`vanilla_generator_loss_from_logits`), ``"least_squares"``,
+            ``"wasserstein"`` or ``"hinge"``.
+        fake_logits: Raw discriminator outputs for generated samples, ``(B, ...)``.
+        least_squares_target: Least squares only: ``c``, the target of the fakes.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"`` (per-sample, ``(B,)``).
+
+    Returns:
+        The loss in float32: a scalar, or shape ``(B,)`` for ``reduction="none"``.
+
+    Raises:
+        ValueError: An unknown ``loss_type`` (before anything is computed), or a bad
+            option of the chosen loss.
+
+    References:
+        See the chosen loss.
+    """
+    _check_loss_type(loss_type)
+    if loss_type == "vanilla":
+        return vanilla_generator_loss_from_logits(fake_logits, reduction=reduction)
+    if loss_type == "least_squares":
+        return least_squares_generator_loss(
+            fake_logits, target_real=least_squares_target, reduction=reduction
+        )
+    if loss_type == "wasserstein":
+        return wasserstein_generator_loss(fake_logits, reduction=reduction)
+    return hinge_generator_loss(fake_logits, reduction=reduction)
