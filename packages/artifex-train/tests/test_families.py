@@ -37,8 +37,6 @@ from artifex.generative_models.models.gan import (
 from artifex.generative_models.training.games import ProgressiveGame, progressive_game
 from artifex.generative_models.training.trainer import Trainer
 
-pytestmark = pytest.mark.xdist_group("families")
-
 
 class Images:
     """Endless batches of random images in [-1, 1] (and labels, or two domains)."""
