@@ -17,7 +17,11 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
-__all__ = ["CheckpointStore"]
+__all__ = ["CheckpointError", "CheckpointStore"]
+
+
+class CheckpointError(ValueError):
+    """A checkpoint could not be read; the message names it and the others kept."""
 
 
 def _is_key(leaf: Any) -> bool:
@@ -102,7 +106,15 @@ class CheckpointStore:
         return sorted(self._manager.all_steps())
 
     def save(self, step: int, state: Any, extra: dict[str, Any]) -> None:
-        """Save ``state`` (a pytree of arrays) and ``extra`` (JSON) as checkpoint ``step``."""
+        """Save ``state`` (a pytree of arrays) and ``extra`` (JSON) as checkpoint ``step``.
+
+        Checkpoints at ``step`` or later are deleted first: they belong to a run that was
+        continued from an earlier checkpoint (or restarted), and the history being saved
+        now replaces them.
+        """
+        for stale in self.all_steps():
+            if stale >= step:
+                self._manager.delete(stale)
         self._manager.save(
             step,
             args=ocp.args.Composite(
@@ -121,17 +133,27 @@ class CheckpointStore:
 
         Raises:
             FileNotFoundError: There is no checkpoint to restore.
+            CheckpointError: The checkpoint is damaged or unreadable.
+            ValueError: It holds other arrays than ``like``.
         """
         step = self.latest_step() if step is None else step
         if step is None:
             raise FileNotFoundError(f"no checkpoint in {self.directory}")
         template = to_savable(like)
-        restored = self._manager.restore(
-            step,
-            args=ocp.args.Composite(
-                state=ocp.args.StandardRestore(template), extra=ocp.args.JsonRestore()
-            ),
-        )
+        try:
+            restored = self._manager.restore(
+                step,
+                args=ocp.args.Composite(
+                    state=ocp.args.StandardRestore(template), extra=ocp.args.JsonRestore()
+                ),
+            )
+        except Exception as error:  # orbax and tensorstore raise many kinds
+            others = [s for s in self.all_steps() if s != step]
+            raise CheckpointError(
+                f"checkpoint step {step} in {self.directory} could not be read "
+                f"({type(error).__name__}: {str(error)[:300]}); other checkpoints kept: "
+                f"{others or 'none'}"
+            ) from error
         extra = dict(restored["extra"])
         names = extra.pop("leaf_names")
         return step, from_savable(restored["state"], names, like), extra

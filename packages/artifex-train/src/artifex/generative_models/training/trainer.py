@@ -14,6 +14,7 @@ import contextlib
 import json
 import signal
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from artifex.generative_models.core.configuration import (
     TrainingConfig,
     WGANConfig,
 )
-from artifex.generative_models.training.checkpoints import CheckpointStore
+from artifex.generative_models.training.checkpoints import CheckpointError, CheckpointStore
 from artifex.generative_models.training.devices import DeviceManager
 from artifex.generative_models.training.games import (
     Game,
@@ -186,14 +187,48 @@ class Trainer:
         return self._store
 
     def restore(self, step: int | None = None) -> int:
-        """Continue from checkpoint ``step`` (the latest by default); return its step."""
+        """Continue from checkpoint ``step`` (the latest readable one by default).
+
+        Without ``step``, a damaged newest checkpoint (a disk error, a copy cut short) is
+        reported as a warning and the one before it is tried, and so on.
+
+        Returns:
+            The step restored.
+
+        Raises:
+            FileNotFoundError: There is no checkpoint.
+            CheckpointError: Checkpoint ``step`` (or, without ``step``, every one) is
+                unreadable.
+        """
+        if step is None:
+            steps = self.checkpoints.all_steps()
+            if not steps:
+                raise FileNotFoundError(f"no checkpoint in {self.checkpoints.directory}")
+            for candidate in reversed(steps[1:]):
+                try:
+                    return self.restore(candidate)
+                except CheckpointError as error:
+                    warnings.warn(f"{error}; trying the one before", stacklevel=2)
+            step = steps[0]
         step, state, extra = self.checkpoints.restore(self.state, step)
         self.state = self.devices.replicate(state)
+        self._forget_metrics_after(step)
         data_state = extra.get("data_state")
         if data_state is not None and hasattr(self.data, "set_state"):
             self.data.set_state(_decode_data_state(data_state))
         self._last_checkpoint = step
         return step
+
+    def _forget_metrics_after(self, step: int) -> None:
+        """Drop logged rows past ``step``: the run continues from there and logs them anew."""
+        log = self.workdir / "metrics.jsonl"
+        if not log.exists():
+            return
+        rows = [line for line in log.read_text().splitlines() if line.strip()]
+        kept = [line for line in rows if json.loads(line).get("step", 0) <= step]
+        if len(kept) != len(rows):
+            log.write_text("".join(line + "\n" for line in kept))
+        self.history = [row for row in self.history if row.get("step", 0) <= step]
 
     def save(self) -> int:
         """Checkpoint the current state now; return its step."""
@@ -255,7 +290,7 @@ class Trainer:
                     self.save()
                 if self._stop_signal is not None:
                     self._log(pending, started, started_step, target)
-                    saved = self.save()
+                    saved = done if self._last_checkpoint == done else self.save()
                     raise TrainingInterrupted(
                         f"stopped by signal {self._stop_signal} at step {done}; "
                         f"checkpoint saved at step {saved} in {self.checkpoints.directory}"
