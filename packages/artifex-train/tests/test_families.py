@@ -267,3 +267,61 @@ def test_bf16_computes_in_bf16_and_keeps_float32_parameters(tmp_path):
         float(jnp.abs(a - b).max()) for a, b in zip(fp32_params, bf16_params, strict=True)
     ]
     assert 0 < max(differences) < 0.05
+
+
+def _tiny_conv(config_class, **options):
+    from artifex.generative_models.core.configuration import (
+        ConvDiscriminatorConfig,
+        ConvGeneratorConfig,
+    )
+
+    shape = {"output_shape": (8, 8, 1), "data_format": "NHWC"}
+    return config_class(
+        generator=ConvGeneratorConfig(hidden_dims=(8,), latent_dim=4, **shape),
+        discriminator=ConvDiscriminatorConfig(
+            hidden_dims=(8,), input_shape=(8, 8, 1), data_format="NHWC", batch_norm=False
+        ),
+        **options,
+    )
+
+
+def test_original_wgan_clips_the_critic_after_every_update(tmp_path):
+    from artifex.generative_models.core.configuration import WGANConfig
+    from artifex.generative_models.models.gan import WGAN
+
+    config = _tiny_conv(
+        WGANConfig, use_gradient_penalty=False, clip_value=0.005, critic_iterations=2
+    )
+    model = WGAN(config, rngs=nnx.Rngs(0))
+    # He-initialised weights start well outside +-0.005.
+    assert (
+        max(float(np.abs(p).max()) for p in jax.tree.leaves(params_of(model.discriminator))) > 0.1
+    )
+    Trainer(model, Images((8, 8, 1)), training(), workdir=tmp_path).fit()
+    bound = max(float(np.abs(p).max()) for p in jax.tree.leaves(params_of(model.discriminator)))
+    assert bound == pytest.approx(0.005)
+
+
+def test_lsgan_sum_reduction_reaches_the_trainer_objective():
+    from artifex.generative_models.core.configuration import (
+        ExperimentConfig,
+        LSGANConfig,
+    )
+    from artifex.generative_models.training.trainer import objective_of
+
+    experiment = ExperimentConfig(
+        model=_tiny_conv(LSGANConfig, reduction="sum", a=-1.0, b=1.0, c=0.0),
+        training=TrainingConfig(),
+    )
+    objective = objective_of(experiment)
+    real, fake = jnp.array([[0.5], [1.5]]), jnp.array([[0.0], [-2.0]])
+    # Sum over the batch: 0.5 * sum((real - b)^2) + 0.5 * sum((fake - a)^2), by hand.
+    expected = 0.5 * ((0.5 - 1) ** 2 + (1.5 - 1) ** 2) + 0.5 * ((0 + 1) ** 2 + (-2 + 1) ** 2)
+    assert float(objective.discriminator_loss(real, fake)) == pytest.approx(expected)
+    assert float(objective.generator_loss(fake)) == pytest.approx(0.5 * (0 + 4))
+
+
+def test_a_penalty_on_a_batch_norm_critic_is_warned_about(tmp_path):
+    model = _mlp_gan()  # its discriminator has BatchNorm
+    with pytest.warns(UserWarning, match="R1 differentiate the critic.*has BatchNorm"):
+        Trainer(model, Images((8,)), training(r1_weight=1.0), workdir=tmp_path)

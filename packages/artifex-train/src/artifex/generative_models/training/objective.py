@@ -39,6 +39,8 @@ class Objective:
         gradient_penalty_weight: WGAN-GP weight (0 disables the penalty).
         r1_weight: R1 weight on real data (0 disables it).
         r1_interval: Lazy R1: apply every this many iterations, scaled by the interval.
+        reduction: How per-example losses are combined: ``"mean"`` or ``"sum"`` (an
+            LSGAN config's ``reduction``).
     """
 
     loss_type: str = "vanilla"
@@ -47,6 +49,7 @@ class Objective:
     gradient_penalty_weight: float = 0.0
     r1_weight: float = 0.0
     r1_interval: int = 1
+    reduction: str = "mean"
 
     def __post_init__(self) -> None:
         if self.loss_type not in OBJECTIVES:
@@ -65,12 +68,16 @@ class Objective:
             fake_logits,
             real_label=1.0 - self.label_smoothing,
             least_squares_targets=(a, b),
+            reduction=self.reduction,  # type: ignore[arg-type]
         )
 
     def generator_loss(self, fake_logits: jax.Array) -> jax.Array:
         """The generator's loss."""
         return adversarial_generator_loss(
-            self.loss_type, fake_logits, least_squares_target=self.ls_targets[2]
+            self.loss_type,
+            fake_logits,
+            least_squares_target=self.ls_targets[2],
+            reduction=self.reduction,  # type: ignore[arg-type]
         )
 
     def penalties(

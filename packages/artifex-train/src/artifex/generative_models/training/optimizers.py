@@ -8,6 +8,8 @@ pieces so it runs inside the compiled step, and the tests hold the two to each o
 
 from __future__ import annotations
 
+import functools
+
 import optax
 
 from artifex.generative_models.core.configuration import OptimizerConfig, ScheduleConfig
@@ -44,10 +46,14 @@ def make_schedule(schedule: ScheduleConfig, base_lr: float) -> optax.Schedule:
     return optax.join_schedules([warmup, decay], boundaries=[schedule.warmup_steps])
 
 
+@functools.lru_cache(maxsize=64)
 def make_optimizer(
     config: OptimizerConfig, *, accumulation_steps: int = 1
 ) -> optax.GradientTransformation:
     """The optax transformation of one network: clipping, the optimizer, accumulation.
+
+    Equal configs give the same transformation object: it is part of the optimizer's
+    static graph, so two trainers with equal settings then share one compiled step.
 
     Args:
         config: The optimizer's settings.

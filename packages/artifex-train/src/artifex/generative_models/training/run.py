@@ -49,7 +49,7 @@ from artifex.generative_models.models.gan import (
 from artifex.generative_models.training.artifacts import save_image_grid, save_loss_curves
 from artifex.generative_models.training.data import (
     TransformedSource,
-    make_pipeline,
+    pipeline_from_config,
     source_from_config,
     validate_source,
 )
@@ -110,12 +110,9 @@ def run_experiment(experiment: ExperimentConfig, out: str | Path) -> dict[str, A
     source = source_from_config(training.data, model_layout=data_format)
     # Refuse data that does not fit before anything is compiled.
     validate_data(model, source)
-    batches = make_pipeline(
-        source,
-        batch_size=training.data.batch_size,
-        seed=training.seed,
-        shard_index=jax.process_index(),
-        shard_count=jax.process_count(),
+    # The data config's batch size, seed, shuffling and workers; each process its share.
+    batches = pipeline_from_config(
+        training.data, source, shard_index=jax.process_index(), shard_count=jax.process_count()
     )
     trainer = Trainer(model, batches, experiment, workdir=out)
     show = _sampler(trainer, source, training.logging.num_samples, num_classes, data_format)

@@ -96,6 +96,7 @@ def build_step(
     ema_decay: float | None = None,
     ema_start: int = 0,
     compute_dtype: str = "float32",
+    critic_clip: float | None = None,
 ) -> Callable[[TrainState, dict[str, jax.Array]], tuple[TrainState, dict[str, jax.Array]]]:
     """The dispatch function: ``(state, batches) -> (state, metrics)``, jitted and donated.
 
@@ -108,6 +109,8 @@ def build_step(
         ema_start: Iteration before which the EMA simply copies the parameters.
         compute_dtype: ``"float32"``, or ``"bfloat16"`` for bf16 activations and
             matmuls with float32 parameters, optimizer states and losses.
+        critic_clip: The original WGAN's constraint: after each discriminator update its
+            parameters are clipped to ``[-critic_clip, critic_clip]``; None: no clipping.
 
     Steps are cached by their arguments (all static and hashable), so a second trainer
     for the same architecture and settings reuses the compiled program.
@@ -163,6 +166,12 @@ def build_step(
 
             (d_loss, aux), d_grads = nnx.value_and_grad(d_loss_fn, has_aux=True)(discriminator)
             d_optimizer.update(discriminator, d_grads)
+            if critic_clip is not None:
+                params = nnx.state(discriminator, nnx.Param)
+                nnx.update(
+                    discriminator,
+                    jax.tree.map(lambda p: jnp.clip(p, -critic_clip, critic_clip), params),
+                )
             metrics = {"d_loss": d_loss, **aux}  # the last critic update's numbers
 
         def g_loss_fn(g: Any, d: Any) -> tuple[jax.Array, dict[str, jax.Array]]:

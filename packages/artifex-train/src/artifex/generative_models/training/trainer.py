@@ -65,6 +65,7 @@ def objective_of(experiment: ExperimentConfig) -> Objective:
     else:
         gp_weight = getattr(model, "gradient_penalty_weight", 0.0)
     return Objective(
+        reduction=model.reduction if isinstance(model, LSGANConfig) else "mean",
         loss_type=experiment.resolved_objective,
         label_smoothing=experiment.resolved_label_smoothing,
         ls_targets=targets,
@@ -136,6 +137,7 @@ class Trainer:
         g_tx = make_optimizer(g_config, accumulation_steps=accumulate)
         d_tx = make_optimizer(d_config, accumulation_steps=accumulate)
         generator, discriminator = self._players
+        _warn_if_penalty_meets_batch_norm(self.objective, discriminator)
         nets = (
             generator,
             discriminator,
@@ -168,6 +170,7 @@ class Trainer:
             ema_decay=None if ema is None else ema.decay,
             ema_start=0 if ema is None else ema.start_step,
             compute_dtype=self.config.precision.compute_dtype,
+            critic_clip=_critic_clip(self.experiment.model),
         )
 
     # -- public ------------------------------------------------------------------------
@@ -258,6 +261,7 @@ class Trainer:
             NonFiniteLossError: A loss became NaN or Inf.
             TrainingInterrupted: SIGINT / SIGTERM arrived (after a checkpoint was saved).
         """
+        self._stop_signal = None  # a stop asked of an earlier fit is not this one's
         target = self.config.steps if steps is None else steps
         k = self.config.steps_per_dispatch
         if target % k:
@@ -296,6 +300,9 @@ class Trainer:
                         f"checkpoint saved at step {saved} in {self.checkpoints.directory}"
                     )
             self._log(pending, started, started_step, target)
+        if self._events is not None:
+            self._events.close()
+            self._events = None
         if self.config.checkpoint.save_final and self._last_checkpoint != done:
             self.save()
         self.write_back()
@@ -397,6 +404,35 @@ class Trainer:
         )
         if self._events is not None:
             self._events.scalars(done, {k: v for k, v in row.items() if k != "step"})
+
+
+def _warn_if_penalty_meets_batch_norm(objective: Objective, discriminator: Any) -> None:
+    """Gradient penalties assume a critic that scores each example on its own."""
+    penalties = [
+        name
+        for name, weight in (
+            ("gradient penalty", objective.gradient_penalty_weight),
+            ("R1", objective.r1_weight),
+        )
+        if weight > 0
+    ]
+    if not penalties:
+        return
+    if any(isinstance(node, nnx.BatchNorm) for _, node in nnx.iter_graph(discriminator)):
+        warnings.warn(
+            f"the {' and '.join(penalties)} differentiate the critic example by example, "
+            "but this discriminator has BatchNorm, which mixes the examples of a batch in "
+            "training mode; the penalty is then not the one of the papers (use no "
+            "normalization, layer or instance norm in a penalized critic)",
+            stacklevel=3,
+        )
+
+
+def _critic_clip(model_config: Any) -> float | None:
+    """The weight-clipping bound of an original (not gradient-penalty) WGAN, else None."""
+    if isinstance(model_config, WGANConfig) and not model_config.use_gradient_penalty:
+        return float(model_config.clip_value)
+    return None
 
 
 def _check_batch_entry(

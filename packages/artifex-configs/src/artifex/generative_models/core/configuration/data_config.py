@@ -39,7 +39,8 @@ class DataConfig(ConfigBase):
         batch_size: Global batch size (split over devices); >= 1.
         shuffle: Shuffle each epoch.
         seed: Shuffle seed; >= 0.
-        image_size: Resize images to this square size; None keeps the model's size.
+        image_size: Resize images to this square size; None: no resizing (images of
+            another size than the model's are refused, with a hint).
         channels: Convert images to this many channels (1, 3 or 4); None keeps them.
         layout: ``"auto"`` (the model's layout), ``"NHWC"`` or ``"NCHW"``: layout of the
             batches delivered.

@@ -218,7 +218,9 @@ class CheckpointConfig(ConfigBase):
     """Checkpointing of the training state (orbax; loading never runs code).
 
     Attributes:
-        directory: Where checkpoints go; None disables checkpointing.
+        directory: The run folder when the trainer is given none: checkpoints go to its
+            ``checkpoints/`` sub-folder; None: the trainer's ``workdir`` (default
+            ``runs/artifex``).
         every_n_steps: Save every this many steps; >= 1.
         keep_last: Keep this many most recent checkpoints; >= 1.
         resume: Continue from the latest checkpoint in ``directory`` if there is one.
@@ -246,7 +248,8 @@ class LoggingConfig(ConfigBase):
         sample_every: Save a grid of samples every this many steps; 0 never.
         num_samples: Samples per grid; >= 1.
         tensorboard: Write TensorBoard event files (needs ``log_dir``).
-        log_dir: Folder for metrics, samples and event files; None for none.
+        log_dir: Folder for the TensorBoard event files (``log_dir/tensorboard/``); None:
+            the run folder. Metrics (``metrics.jsonl``) and samples go to the run folder.
     """
 
     log_every: int = 100
