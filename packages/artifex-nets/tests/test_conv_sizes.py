@@ -248,3 +248,13 @@ def test_discriminator_with_more_layers_than_the_image_allows_is_refused():
 def test_transposed_padding_larger_than_the_kernel_allows_is_refused():
     with pytest.raises(ValueError, match=r"padding=4 is too large for kernel_size=\(4, 4\)"):
         generator((28, 28, 1), 2, padding=4)
+
+
+def test_integer_padding_keeps_the_graph_hashable():
+    # A compiled training step is cached on the static graph; lists in it would break that.
+    for network in (
+        generator((8, 8, 1), 1, padding=1, kernel_size=4),
+        discriminator((8, 8, 1), 1, padding=1, kernel_size=4),
+    ):
+        graphdef, _ = nnx.split(network)
+        assert isinstance(hash(graphdef), int)

@@ -215,8 +215,10 @@ def _flax_padding(padding: str | int, kernel_size: Size, *, transpose: bool) -> 
         return padding
     if transpose:
         # PyTorch ConvTranspose2d semantics: pad the stride-dilated input by kernel - 1 - p.
-        return [(k - 1 - padding, k - 1 - padding) for k in kernel_size]
-    return [(padding, padding), (padding, padding)]
+        return tuple((k - 1 - padding, k - 1 - padding) for k in kernel_size)
+    # Tuples, not lists: the padding is part of the module's static graph, which must be
+    # hashable for a compiled step to be cached on it.
+    return ((padding, padding), (padding, padding))
 
 
 def _check_transpose_padding(owner: str, padding: str | int, kernel_size: Size) -> None:

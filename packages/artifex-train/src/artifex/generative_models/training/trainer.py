@@ -162,7 +162,14 @@ class Trainer:
 
     def _build_step(self) -> Any:
         ema = self.config.ema
-        return build_step(
+        # A graph definition holding an unhashable attribute (a list a third-party module
+        # keeps) cannot key the cache of compiled steps; such a model compiles its own.
+        try:
+            hash(self.graphdef)
+            build = build_step
+        except TypeError:
+            build = build_step.__wrapped__
+        return build(
             self.graphdef,
             self.objective,
             self.game,
