@@ -178,8 +178,11 @@ def _cyclegan() -> ExperimentConfig:
         },
         input_shape_a=_SHAPE,
         input_shape_b=_SHAPE,
+        # The identity loss asks G(b) = b: right for style transfer, wrong for a
+        # translation that inverts colours, so it is off here.
+        lambda_identity=0.0,
     )
-    training = _training(600, ema=None)
+    training = _training(1200, ema=None)
     return ExperimentConfig(
         model=model,
         training=training.replace(
