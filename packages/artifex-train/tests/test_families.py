@@ -4,6 +4,8 @@ Networks are a few channels wide and runs a few iterations long: these tests che
 the right losses are computed on the right data, not that the models learn.
 """
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -251,8 +253,11 @@ def test_bf16_computes_in_bf16_and_keeps_float32_parameters(tmp_path):
         trainer.fit()
         runs[dtype] = (trainer, program)
     bf16, program = runs["bfloat16"]
-    # The matrix products of the bf16 program take bf16 operands; the fp32 one has none.
-    assert "bf16" in program and "bf16" not in runs["float32"][1]
+    # Every matrix product of the bf16 program yields bf16 (BatchNorm included, whose
+    # statistics are float32); the fp32 program has no bf16 at all.
+    products = re.findall(r"stablehlo.dot_general.*->\s*tensor<[^>]*x(\w+)>", program)
+    assert products and set(products) == {"bf16"}
+    assert "bf16" not in runs["float32"][1]
     # Parameters, optimizer moments, batch statistics and EMA stay float32.
     floats = [
         x for x in jax.tree.leaves(bf16.state["nets"]) if jnp.issubdtype(x.dtype, jnp.floating)

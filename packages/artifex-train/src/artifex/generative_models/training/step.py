@@ -12,8 +12,8 @@ parameters per call (DESIGN.md, "How it stays fast"). One iteration is:
 4. a guard: if a loss is NaN or Inf, the iteration's updates are dropped, the state stays
    the last good one and the first bad iteration is recorded for the host to report.
 
-``lax.scan`` runs K iterations in one dispatch; their metrics come back stacked, and the
-host reads them only when it logs.
+``lax.scan`` runs K iterations in one dispatch (unrolled on CPU, see ``dispatch``); their
+metrics come back stacked, and the host reads them only when it logs.
 """
 
 from __future__ import annotations
@@ -72,12 +72,17 @@ def _in_compute_dtype(module: Any, dtype: Any) -> tuple[Any, Callable[[], None]]
     """A copy of ``module`` with its parameters cast to ``dtype``, and its write-back.
 
     The write-back copies the copy's other updates (batch statistics, RNG counts) back
-    to ``module``.
-    The cast is differentiable, so gradients reach the float32 parameters in float32;
-    the other variables keep their dtypes, so the scan carry is unchanged.
+    to ``module`` in their original dtypes, so the carried state stays float32. The cast
+    is differentiable, so gradients reach the float32 parameters in float32.
     """
     graphdef, params, rest = nnx.split(module, nnx.Param, ...)
     copy = nnx.merge(graphdef, _cast_floats(params, dtype), jax.tree.map(lambda x: x, rest))
+    # Flax layers left to infer their dtype promote to the widest of their inputs, and a
+    # BatchNorm's float32 statistics would lift everything after it back to float32: give
+    # every such layer of the copy the compute dtype (its statistics stay float32).
+    for _, node in nnx.iter_graph(copy):
+        if isinstance(node, nnx.Module) and getattr(node, "dtype", False) is None:
+            node.dtype = dtype
 
     def write_back() -> None:
         updated = nnx.state(copy, nnx.Not(nnx.Param))
@@ -213,9 +218,14 @@ def build_step(
         new_state = jax.lax.cond(finite, lambda: updated, lambda: kept)
         return new_state, metrics
 
+    # On XLA:CPU a rolled scan body loses the fast convolution layouts (4-5x slower per
+    # iteration, even for one iteration; benchmarks/scan_probe.py): unroll it there, at
+    # the price of a program K iterations long. Other backends keep the rolled loop.
+    unroll = jax.default_backend() == "cpu"
+
     def dispatch(
         state: TrainState, batches: dict[str, jax.Array]
     ) -> tuple[TrainState, dict[str, jax.Array]]:
-        return jax.lax.scan(iteration, state, batches)
+        return jax.lax.scan(iteration, state, batches, unroll=unroll)
 
     return jax.jit(dispatch, donate_argnums=0)
