@@ -218,14 +218,22 @@ def build_step(
         new_state = jax.lax.cond(finite, lambda: updated, lambda: kept)
         return new_state, metrics
 
-    # On XLA:CPU a rolled scan body loses the fast convolution layouts (4-5x slower per
-    # iteration, even for one iteration; benchmarks/scan_probe.py): unroll it there, at
-    # the price of a program K iterations long. Other backends keep the rolled loop.
-    unroll = jax.default_backend() == "cpu"
+    # On XLA:CPU a scan body loses the fast convolution layouts (4-5x slower per
+    # iteration, even for one iteration; benchmarks/scan_probe.py): there the K iterations
+    # are written out one after the other, at the price of a program K iterations long.
+    # Other backends keep the rolled loop.
+    straight_line = jax.default_backend() == "cpu"
 
     def dispatch(
         state: TrainState, batches: dict[str, jax.Array]
     ) -> tuple[TrainState, dict[str, jax.Array]]:
-        return jax.lax.scan(iteration, state, batches, unroll=unroll)
+        if not straight_line:
+            return jax.lax.scan(iteration, state, batches)
+        steps = jax.tree.leaves(batches)[0].shape[0]
+        rows = []
+        for k in range(steps):
+            state, row = iteration(state, jax.tree.map(lambda x, k=k: x[k], batches))
+            rows.append(row)
+        return state, jax.tree.map(lambda *values: jnp.stack(values), *rows)
 
     return jax.jit(dispatch, donate_argnums=0)
