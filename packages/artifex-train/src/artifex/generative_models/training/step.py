@@ -12,7 +12,7 @@ parameters per call (DESIGN.md, "How it stays fast"). One iteration is:
 4. a guard: if a loss is NaN or Inf, the iteration's updates are dropped, the state stays
    the last good one and the first bad iteration is recorded for the host to report.
 
-``lax.scan`` runs K iterations in one dispatch (unrolled on CPU, see ``dispatch``); their
+``lax.scan`` runs K iterations in one dispatch (straight-line on CPU, see ``dispatch``); their
 metrics come back stacked, and the host reads them only when it logs.
 """
 
