@@ -44,6 +44,8 @@ __all__ = [
 ]
 
 Batch = dict[str, jax.Array]
+Fakes = dict[str, Any]
+"""Generated images and whatever the critic needs beside them (labels, fade-in)."""
 Losses = tuple[jax.Array, dict[str, jax.Array]]
 
 
@@ -118,7 +120,7 @@ class LatentGame:
 
     # -- the game -------------------------------------------------------------------------
 
-    def fakes(self, g: Any, real: Batch, key: jax.Array, step: jax.Array) -> Batch:
+    def fakes(self, g: Any, real: Batch, key: jax.Array, step: jax.Array) -> Fakes:
         """Generated images (as many as real ones) and their context.
 
         The latents take the dtype of the real images, so a bf16 step generates in bf16.
@@ -130,7 +132,7 @@ class LatentGame:
         return {"image": self.generate(g, z, context, generate_key), "context": context}
 
     def discriminator_loss(
-        self, d: Any, real: Batch, fakes: Batch, key: jax.Array, step: Any, objective: Objective
+        self, d: Any, real: Batch, fakes: Fakes, key: jax.Array, step: Any, objective: Objective
     ) -> Losses:
         """The adversarial loss on real vs fake plus the objective's penalties."""
         images = self.real_images(real, step)
@@ -298,7 +300,7 @@ class CycleGame:
         """Per-example shapes of both domains."""
         return {"image_a": self.shape_a, "image_b": self.shape_b}
 
-    def fakes(self, g: Pair, real: Batch, key: jax.Array, step: jax.Array) -> Batch:
+    def fakes(self, g: Pair, real: Batch, key: jax.Array, step: jax.Array) -> Fakes:
         """``{"a": F(b), "b": G(a)}``."""
         return {
             "a": g.second(real["image_b"], training=True),
@@ -306,7 +308,7 @@ class CycleGame:
         }
 
     def discriminator_loss(
-        self, d: Pair, real: Batch, fakes: Batch, key: jax.Array, step: Any, objective: Objective
+        self, d: Pair, real: Batch, fakes: Fakes, key: jax.Array, step: Any, objective: Objective
     ) -> Losses:
         """``D_A``'s loss on A vs ``F(b)`` plus ``D_B``'s on B vs ``G(a)``, with penalties."""
         loss = jnp.zeros((), jnp.float32)
@@ -323,9 +325,10 @@ class CycleGame:
             scores["fake_score"].append(objective.score(fake_logits))
             pure = pure_critic(critic, lambda copy, x: copy.logits(x, training=True))
             for name, term in objective.penalties(pure, images, fake, penalty_key, step).items():
-                terms[name] = terms.get(name, 0.0) + term
+                terms[name] = terms.get(name, jnp.zeros((), jnp.float32)) + term
                 loss = loss + term
-        return loss, {name: sum(values) / 2 for name, values in scores.items()} | terms
+        means = {name: (values[0] + values[1]) / 2 for name, values in scores.items()}
+        return loss, means | terms
 
     def generator_loss(
         self, g: Pair, d: Pair, real: Batch, key: jax.Array, step: Any, objective: Objective
@@ -406,7 +409,10 @@ def game_for(model: Any) -> Game:
         )
     if isinstance(model, ProgressiveGAN):
         return progressive_game(model, model.stage)
-    common = {"latent_dim": int(model.latent_dim), "image_shape": _final_image_shape(model)}
+    common: dict[str, Any] = {
+        "latent_dim": int(model.latent_dim),
+        "image_shape": _final_image_shape(model),
+    }
     if isinstance(model, StyleGAN):
         return StyleGame(
             **common,

@@ -172,7 +172,11 @@ def _translation_scores(
         load_digits,
     )
 
-    held_out = source_from_config(experiment.training.data, model_layout=data_format, split="test")
+    held_out: Any = source_from_config(
+        experiment.training.data,
+        model_layout=data_format,  # type: ignore[arg-type]
+        split="test",
+    )
     examples = held_out.get_batch(np.arange(len(held_out)))
     pair = trainer.ema_generator()
     translated_back = _to_nhwc(pair.second(examples["image_b"], training=False), data_format)

@@ -75,14 +75,14 @@ def _in_compute_dtype(module: Any, dtype: Any) -> tuple[Any, Callable[[], None]]
     to ``module`` in their original dtypes, so the carried state stays float32. The cast
     is differentiable, so gradients reach the float32 parameters in float32.
     """
-    graphdef, params, rest = nnx.split(module, nnx.Param, ...)
+    graphdef, params, rest = nnx.split(module, nnx.Param, ...)  # type: ignore[misc]
     copy = nnx.merge(graphdef, _cast_floats(params, dtype), jax.tree.map(lambda x: x, rest))
     # Flax layers left to infer their dtype promote to the widest of their inputs, and a
     # BatchNorm's float32 statistics would lift everything after it back to float32: give
     # every such layer of the copy the compute dtype (its statistics stay float32).
     for _, node in nnx.iter_graph(copy):
         if isinstance(node, nnx.Module) and getattr(node, "dtype", False) is None:
-            node.dtype = dtype
+            setattr(node, "dtype", dtype)  # noqa: B010  (any flax layer, not one class)
 
     def write_back() -> None:
         updated = nnx.state(copy, nnx.Not(nnx.Param))

@@ -164,6 +164,7 @@ class Trainer:
         ema = self.config.ema
         # A graph definition holding an unhashable attribute (a list a third-party module
         # keeps) cannot key the cache of compiled steps; such a model compiles its own.
+        build: Any
         try:
             hash(self.graphdef)
             build = build_step
