@@ -13,6 +13,7 @@ rule), ``model_config`` and ``gan`` (seed 003's legacy ``ModelConfig`` and
 
 from artifex.generative_models.core.configuration._fields import (
     ACTIVATIONS,
+    DTYPES,
     LOSS_TYPES,
     SCORE_TYPES,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "ACTIVATIONS",
     "DATA_FORMATS",
     "DATA_SOURCES",
+    "DTYPES",
     "GAN_FAMILIES",
     "GAN_PARAMS_KEYS",
     "LOSS_TYPES",

@@ -21,7 +21,11 @@ LOSS_TYPES: tuple[str, ...] = ("vanilla", "wasserstein", "least_squares", "hinge
 #: What a discriminator's call returns; ``"auto"`` lets the GAN's loss decide.
 SCORE_TYPES: tuple[str, ...] = ("auto", "probabilities", "logits")
 
+#: Floating-point dtypes a network computes in or stores its parameters in.
+DTYPES: tuple[str, ...] = ("float32", "bfloat16", "float16")
+
 LossType = Literal["vanilla", "wasserstein", "least_squares", "hinge"]
+DtypeName = Literal["float32", "bfloat16", "float16"]
 ScoreType = Literal["auto", "probabilities", "logits"]
 Padding = Literal["SAME", "VALID"] | int
 
@@ -46,6 +50,23 @@ def activation_name(value: Any, where: str) -> Any:
             raise ValueError(f"{where}={value!r}: must be one of {', '.join(ACTIVATIONS)}")
         return lowered
     return value  # the type check reports it
+
+
+def dtype_name(value: Any, where: str) -> Any:
+    """Normalize a dtype to its name: ``jnp.bfloat16`` and ``np.dtype("float32")`` become strings.
+
+    Configs stay free of array libraries, so a dtype object is read by duck typing (its
+    ``name`` or ``__name__``); the type check then refuses names outside ``DTYPES``.
+    """
+    if isinstance(value, str):
+        return value
+    for attribute in ("name", "__name__"):
+        name = getattr(value, attribute, None)
+        if isinstance(name, str) and name in DTYPES:
+            return name
+    # ``jnp.float32`` and friends are scalar types whose ``dtype`` attribute names them.
+    name = getattr(getattr(value, "dtype", None), "name", None)
+    return name if isinstance(name, str) and name in DTYPES else value
 
 
 def pair(value: Any, where: str) -> Any:

@@ -26,8 +26,10 @@ from typing import ClassVar, Self
 
 from artifex.generative_models.core.configuration._fields import (
     ACTIVATIONS,
+    DTYPES,
     LOSS_TYPES,
     SCORE_TYPES,
+    DtypeName,
     Padding,
     ScoreType,
     activation_name,
@@ -36,6 +38,7 @@ from artifex.generative_models.core.configuration._fields import (
     check_positive_entries,
     check_range,
     check_shape,
+    dtype_name,
     padding_mode,
     pair,
     resolve_score_type,
@@ -59,6 +62,7 @@ from artifex.generative_models.core.configuration.stylegan_configs import StyleG
 
 __all__ = [
     "ACTIVATIONS",
+    "DTYPES",
     "LOSS_TYPES",
     "SCORE_TYPES",
     "ConditionalDiscriminatorConfig",
@@ -122,6 +126,12 @@ class NetworkConfig(ConfigBase):
         dropout_rate: Dropout probability after hidden layers; in [0, 1).
         data_format: ``"auto"``, ``"NHWC"`` or ``"NCHW"``: the layout of the image arrays
             the network takes or returns (see :mod:`.layout`).
+        dtype: The compute dtype of activations, matmuls and convolutions, one of
+            ``DTYPES`` (``"float32"``, ``"bfloat16"``, ``"float16"``); a dtype object such
+            as ``jnp.bfloat16`` is stored by name. Normalization statistics stay float32.
+        param_dtype: The storage dtype of the parameters, one of ``DTYPES``; parameters
+            are cast to ``dtype`` where they are used. Keep ``"float32"`` for training
+            (bf16 parameters lose Adam's small updates).
     """
 
     name: str = "network"
@@ -133,6 +143,8 @@ class NetworkConfig(ConfigBase):
     use_spectral_norm: bool = False
     dropout_rate: float = 0.0
     data_format: DataFormat = "auto"
+    dtype: DtypeName = config_field(default="float32", convert=dtype_name)
+    param_dtype: DtypeName = config_field(default="float32", convert=dtype_name)
 
     def _validate(self) -> None:
         super()._validate()
@@ -168,6 +180,8 @@ class GeneratorConfig(NetworkConfig):
         use_spectral_norm: See :class:`NetworkConfig`.
         dropout_rate: See :class:`NetworkConfig`.
         data_format: See :class:`NetworkConfig`.
+        dtype: See :class:`NetworkConfig`.
+        param_dtype: See :class:`NetworkConfig`.
     """
 
     name: str = "generator"
@@ -213,6 +227,8 @@ class DiscriminatorConfig(NetworkConfig):
         use_instance_norm: See :class:`NetworkConfig`.
         use_spectral_norm: See :class:`NetworkConfig`.
         data_format: See :class:`NetworkConfig`.
+        dtype: See :class:`NetworkConfig`.
+        param_dtype: See :class:`NetworkConfig`.
     """
 
     STANDALONE_SCORE_TYPE: ClassVar[str] = "probabilities"
@@ -270,6 +286,8 @@ class ConvGeneratorConfig(GeneratorConfig):
         use_spectral_norm: See :class:`GeneratorConfig`.
         dropout_rate: See :class:`GeneratorConfig`.
         data_format: See :class:`GeneratorConfig`.
+        dtype: See :class:`GeneratorConfig`.
+        param_dtype: See :class:`GeneratorConfig`.
     """
 
     kernel_size: tuple[int, int] = config_field(default=(4, 4), convert=pair)
@@ -311,6 +329,8 @@ class ConvDiscriminatorConfig(DiscriminatorConfig):
         use_instance_norm: See :class:`DiscriminatorConfig`.
         use_spectral_norm: See :class:`DiscriminatorConfig`.
         data_format: See :class:`DiscriminatorConfig`.
+        dtype: See :class:`DiscriminatorConfig`.
+        param_dtype: See :class:`DiscriminatorConfig`.
     """
 
     kernel_size: tuple[int, int] = config_field(default=(4, 4), convert=pair)
@@ -367,6 +387,8 @@ class ConditionalGeneratorConfig(ConvGeneratorConfig):
         use_spectral_norm: See :class:`ConvGeneratorConfig`.
         dropout_rate: See :class:`ConvGeneratorConfig`.
         data_format: See :class:`ConvGeneratorConfig`.
+        dtype: See :class:`ConvGeneratorConfig`.
+        param_dtype: See :class:`ConvGeneratorConfig`.
     """
 
     conditional: ConditionalParams
@@ -392,6 +414,8 @@ class ConditionalDiscriminatorConfig(ConvDiscriminatorConfig):
         use_spectral_norm: See :class:`ConvDiscriminatorConfig`.
         dropout_rate: See :class:`ConvDiscriminatorConfig`.
         data_format: See :class:`ConvDiscriminatorConfig`.
+        dtype: See :class:`ConvDiscriminatorConfig`.
+        param_dtype: See :class:`ConvDiscriminatorConfig`.
     """
 
     conditional: ConditionalParams
@@ -422,6 +446,8 @@ class PatchGANDiscriminatorConfig(ConvDiscriminatorConfig):
         use_spectral_norm: See :class:`ConvDiscriminatorConfig`.
         dropout_rate: See :class:`ConvDiscriminatorConfig`.
         data_format: See :class:`ConvDiscriminatorConfig`.
+        dtype: See :class:`ConvDiscriminatorConfig`.
+        param_dtype: See :class:`ConvDiscriminatorConfig`.
     """
 
     STANDALONE_SCORE_TYPE: ClassVar[str] = "logits"
@@ -455,6 +481,8 @@ class MultiScalePatchGANDiscriminatorConfig(PatchGANDiscriminatorConfig):
         use_spectral_norm: See :class:`PatchGANDiscriminatorConfig`.
         dropout_rate: See :class:`PatchGANDiscriminatorConfig`.
         data_format: See :class:`PatchGANDiscriminatorConfig`.
+        dtype: See :class:`PatchGANDiscriminatorConfig`.
+        param_dtype: See :class:`PatchGANDiscriminatorConfig`.
     """
 
     num_scales: int = 3
@@ -494,6 +522,8 @@ class CycleGANGeneratorConfig(NetworkConfig):
         use_spectral_norm: See :class:`NetworkConfig` (``data_format`` applies to both shapes).
         dropout_rate: See :class:`NetworkConfig` (``data_format`` applies to both shapes).
         data_format: See :class:`NetworkConfig` (``data_format`` applies to both shapes).
+        dtype: See :class:`NetworkConfig`.
+        param_dtype: See :class:`NetworkConfig`.
     """
 
     name: str = "generator"

@@ -8,10 +8,12 @@ halve with every doubling of resolution, starting from ``max_channels``.
 from typing import ClassVar, Literal
 
 from artifex.generative_models.core.configuration._fields import (
+    DtypeName,
     ScoreType,
     activation_name,
     check_positive,
     check_range,
+    dtype_name,
     resolve_score_type,
 )
 from artifex.generative_models.core.configuration._ladder import (
@@ -58,6 +60,9 @@ class ProgressiveGeneratorConfig(ConfigBase):
         leaky_relu_slope: Negative slope of the hidden leaky ReLUs; in [0, 1).
         output_activation: Activation of the images (``"tanh"``).
         data_format: ``"NHWC"`` or ``"NCHW"``: layout of the generated images.
+        dtype: The compute dtype of activations, matmuls and convolutions: ``"float32"``,
+            ``"bfloat16"`` or ``"float16"`` (see :class:`NetworkConfig`).
+        param_dtype: The storage dtype of the parameters (see :class:`NetworkConfig`).
     """
 
     name: str = "progressive_generator"
@@ -71,6 +76,8 @@ class ProgressiveGeneratorConfig(ConfigBase):
     leaky_relu_slope: float = 0.2
     output_activation: str = config_field(default="tanh", convert=activation_name)
     data_format: Literal["NHWC", "NCHW"] = "NHWC"
+    dtype: DtypeName = config_field(default="float32", convert=dtype_name)
+    param_dtype: DtypeName = config_field(default="float32", convert=dtype_name)
 
     def _validate(self) -> None:
         super()._validate()
@@ -129,6 +136,9 @@ class ProgressiveDiscriminatorConfig(ConfigBase):
         score_type: ``"auto"``, ``"probabilities"`` or ``"logits"``; ``"auto"`` alone
             means logits.
         data_format: ``"NHWC"`` or ``"NCHW"``: layout of the images taken.
+        dtype: The compute dtype of activations, matmuls and convolutions: ``"float32"``,
+            ``"bfloat16"`` or ``"float16"`` (see :class:`NetworkConfig`).
+        param_dtype: The storage dtype of the parameters (see :class:`NetworkConfig`).
     """
 
     STANDALONE_SCORE_TYPE: ClassVar[str] = "logits"
@@ -144,6 +154,8 @@ class ProgressiveDiscriminatorConfig(ConfigBase):
     leaky_relu_slope: float = 0.2
     score_type: ScoreType = "auto"
     data_format: Literal["NHWC", "NCHW"] = "NHWC"
+    dtype: DtypeName = config_field(default="float32", convert=dtype_name)
+    param_dtype: DtypeName = config_field(default="float32", convert=dtype_name)
 
     def _validate(self) -> None:
         super()._validate()

@@ -3,9 +3,11 @@
 from typing import Literal
 
 from artifex.generative_models.core.configuration._fields import (
+    DtypeName,
     activation_name,
     check_positive,
     check_range,
+    dtype_name,
 )
 from artifex.generative_models.core.configuration._ladder import doublings, square_layout
 from artifex.generative_models.core.configuration.base import (
@@ -52,6 +54,9 @@ class StyleGANGeneratorConfig(ConfigBase):
         leaky_relu_slope: Negative slope of the leaky ReLUs; in [0, 1).
         output_activation: Activation of the images (``"tanh"``).
         data_format: ``"NHWC"`` or ``"NCHW"``: layout of the generated images.
+        dtype: The compute dtype of activations, matmuls and convolutions: ``"float32"``,
+            ``"bfloat16"`` or ``"float16"`` (see :class:`NetworkConfig`).
+        param_dtype: The storage dtype of the parameters (see :class:`NetworkConfig`).
     """
 
     name: str = "stylegan_generator"
@@ -70,6 +75,8 @@ class StyleGANGeneratorConfig(ConfigBase):
     leaky_relu_slope: float = 0.2
     output_activation: str = config_field(default="tanh", convert=activation_name)
     data_format: Literal["NHWC", "NCHW"] = "NHWC"
+    dtype: DtypeName = config_field(default="float32", convert=dtype_name)
+    param_dtype: DtypeName = config_field(default="float32", convert=dtype_name)
 
     def _validate(self) -> None:
         super()._validate()
