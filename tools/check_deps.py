@@ -40,6 +40,7 @@ DISTRIBUTION_OF = {
     "matplotlib": "matplotlib",
     "scipy": "scipy",
     "absl": "absl-py",
+    "tensorboardX": "tensorboardx",
 }
 
 
