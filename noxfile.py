@@ -80,9 +80,21 @@ def internal_closure(name: str) -> list[str]:
     return [c for c in COMPONENT_NAMES if c in wanted]
 
 
-def install_editable(session: nox.Session, *extra: str) -> None:
-    """Install all six components in development mode, plus ``extra`` requirements."""
-    editables = [arg for name in COMPONENT_NAMES for arg in ("-e", package_dir(name))]
+# Optional extras the full test sessions install, so that the tests of the optional
+# integrations (W&B, MLflow, TensorBoard's own reader) run instead of skipping.
+TEST_EXTRAS = {"artifex-train": "[wandb,mlflow,tensorboard]"}
+
+
+def install_editable(session: nox.Session, *extra: str, extras: bool = False) -> None:
+    """Install all six components in development mode, plus ``extra`` requirements.
+
+    With ``extras``, each component comes with its :data:`TEST_EXTRAS`.
+    """
+    editables = [
+        arg
+        for name in COMPONENT_NAMES
+        for arg in ("-e", package_dir(name) + (TEST_EXTRAS.get(name, "") if extras else ""))
+    ]
     session.install(*editables, *extra)
 
 
@@ -120,7 +132,7 @@ def run_pytest(session: nox.Session, *args: str) -> None:
 @nox.session(python=PYTHON, tags=["ci"])
 def tests(session: nox.Session) -> None:
     """All packages and integration-tests in one environment (newest JAX for 3.11)."""
-    install_editable(session, *group("test"), *group("repo"))
+    install_editable(session, *group("test"), *group("repo"), extras=True)
     session.run(
         "python", "-c", "import jax, flax; print('jax', jax.__version__, 'flax', flax.__version__)"
     )
@@ -136,7 +148,7 @@ def tests(session: nox.Session) -> None:
 def jax_matrix(session: nox.Session, jax_set: str) -> None:
     """The test suite against the lowest supported and the newest jax / flax."""
     pins = LOWEST_SUPPORTED if jax_set == "lowest" else ()
-    install_editable(session, *group("test"), *group("repo"), *pins)
+    install_editable(session, *group("test"), *group("repo"), *pins, extras=True)
     session.run(
         "python", "-c",
         "import sys, jax, flax; print(sys.version.split()[0], 'jax', jax.__version__, "
