@@ -1,80 +1,179 @@
-"""Checkpoints that let a run continue exactly: orbax for arrays, JSON for the rest.
+"""Checkpoints that let a run continue exactly: orbax for the state, grain for the data.
 
-A checkpoint holds the whole :data:`~artifex.generative_models.training.step.TrainState`
-(both networks, both optimizer states, the EMA, the iteration count, the random key and
-every random stream inside the networks), the data iterator's position and the run's
-config. Orbax writes each checkpoint into a temporary directory and renames it when it is
-complete, so a process killed mid-save leaves the previous checkpoint as the latest one.
-Nothing is pickled: loading a checkpoint never runs code.
+A checkpoint is one orbax ``Composite`` directory per step::
+
+    <directory>/<step>/
+        state/    the training state as nested arrays (orbax StandardSave, OCDBT):
+                  ``nets/0/layers/0/kernel/...``, ``step``, ``key``, ...
+        layout/   JSON: every array's path, shape, dtype and CRC-32 (checked on restore)
+        extra/    JSON: what the caller passed as ``extra`` (the run's config, ...)
+        data/     the grain iterator's position, written by grain's own orbax handler
+        data_state/  or JSON from a plain iterator's ``get_state()``
+
+The state is any pytree of arrays (dicts, tuples, ``nnx.State``, flax struct
+dataclasses, None leaves, typed PRNG keys). It is saved as nested dicts named by the
+tree's own keys, not as its classes: the checkpoint then reads the same whatever Python
+classes wrote it, and restoring puts the arrays back into the caller's tree (``like``),
+whose structure, shapes, dtypes and shardings are the target.
+
+Orbax writes each checkpoint into a temporary directory and renames it when complete, so
+a process killed mid-save leaves the previous checkpoint as the latest one. Nothing is
+pickled: loading a checkpoint never runs code.
 """
 
 from __future__ import annotations
 
+import json
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import grain
+import grain.checkpoint
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
+from flax import nnx
 
 __all__ = ["CheckpointError", "CheckpointStore"]
+
+# The checkpoint's items (sub-directories); see the module docstring.
+_STATE, _LAYOUT, _EXTRA, _GRAIN_DATA, _JSON_DATA = "state", "layout", "extra", "data", "data_state"
+_LAYOUT_VERSION = 1
+_GRAIN_ITERATORS = (grain.DatasetIterator, grain.DataLoaderIterator)
 
 
 class CheckpointError(ValueError):
     """A checkpoint could not be read; the message names it and the others kept."""
 
 
-def _is_key(leaf: Any) -> bool:
+# -- the state as named arrays -------------------------------------------------------------
+
+
+def _key_name(key: Any) -> str:
+    for field in ("key", "idx", "name"):  # DictKey, SequenceKey / FlattenedIndexKey, GetAttrKey
+        if hasattr(key, field):
+            return str(getattr(key, field))
+    return str(key)
+
+
+def _is_prng_key(leaf: Any) -> bool:
     return hasattr(leaf, "dtype") and jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key)
 
 
-def leaf_names(tree: Any) -> list[str]:
-    """The path of every array of ``tree``, in flattening order."""
-    return [jax.tree_util.keystr(path) for path, _ in jax.tree_util.tree_flatten_with_path(tree)[0]]
+def _named_leaves(tree: Any) -> list[tuple[str, Any]]:
+    """``(path, leaf)`` for every leaf of ``tree``, in ``jax.tree.leaves`` order.
 
-
-def to_savable(tree: Any) -> dict[str, np.ndarray]:
-    """``tree`` as a flat dict of host arrays, random keys as their raw data.
-
-    A flat dict of plain arrays is what orbax stores most simply, whatever pytree classes
-    (``nnx.State``, optimizer states) the tree is made of. Entries are numbered in
-    flattening order (array paths may hold characters a file name cannot); the paths
-    themselves are saved beside them, to check a restore against.
-    """
-    return {
-        f"{i:06d}": np.asarray(jax.random.key_data(x) if _is_key(x) else x)
-        for i, x in enumerate(jax.tree_util.tree_leaves(tree))
-    }
-
-
-def from_savable(saved: dict[str, Any], names: list[str], like: Any) -> Any:
-    """Undo :func:`to_savable`: the structure and key types come from ``like``.
+    A path joins the tree's keys with ``/`` (``nets/0/layers/0/kernel``). An
+    ``nnx.Variable`` is a pytree node whose one child is its value: its own key
+    (``.value``) is left out, as ``nnx.State.to_pure_dict`` does.
 
     Raises:
-        ValueError: The checkpoint does not hold the same arrays as ``like``.
+        ValueError: Two leaves would get the same path (keys ``0`` and ``"0"`` side by side).
     """
-    templates, treedef = jax.tree_util.tree_flatten(like)
-    expected = leaf_names(like)
-    if names != expected:
-        missing = sorted(set(expected) - set(names))
-        unexpected = sorted(set(names) - set(expected))
-        raise ValueError(
-            "the checkpoint does not match this model and trainer: "
-            f"missing {missing[:5]}, unexpected {unexpected[:5]}"
-        )
-    leaves = []
-    for i, (template, name) in enumerate(zip(templates, names, strict=True)):
-        raw = saved[f"{i:06d}"]
-        if _is_key(template):
-            leaves.append(jax.random.wrap_key_data(raw, impl=jax.random.key_impl(template)))
-            continue
-        if tuple(np.shape(raw)) != tuple(np.shape(template)):
-            raise ValueError(
-                f"the checkpoint's {name} has shape {np.shape(raw)}, the model's has "
-                f"{np.shape(template)}"
-            )
-        leaves.append(jax.numpy.asarray(raw, dtype=template.dtype))
-    return jax.tree_util.tree_unflatten(treedef, leaves)
+    named: list[tuple[str, Any]] = []
+    is_variable: Callable[[Any], bool] = lambda x: isinstance(x, nnx.Variable)  # noqa: E731
+    for path, node in jax.tree_util.tree_flatten_with_path(tree, is_leaf=is_variable)[0]:
+        prefix = [_key_name(k) for k in path]
+        if is_variable(node):
+            for inner, leaf in jax.tree_util.tree_flatten_with_path(node)[0]:
+                named.append(("/".join(prefix + [_key_name(k) for k in inner[1:]]), leaf))
+        else:
+            named.append(("/".join(prefix), node))
+    names = [name for name, _ in named]
+    if len(set(names)) != len(names):
+        twice = sorted({name for name in names if names.count(name) > 1})
+        raise ValueError(f"the state has leaves that share a path: {twice[:5]}; rename the keys")
+    return named
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for name, value in flat.items():
+        *parents, last = name.split("/")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return nested
+
+
+def _flatten(nested: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in nested.items():
+        name = f"{prefix}/{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _stored(leaf: Any) -> Any:
+    """The array saved for ``leaf``: random keys as their raw data, scalars as NumPy."""
+    if _is_prng_key(leaf):
+        return jax.random.key_data(leaf)
+    return leaf if isinstance(leaf, jax.Array) else np.asarray(leaf)
+
+
+def _dtype_name(leaf: Any) -> str:
+    return str(leaf.dtype) if hasattr(leaf, "dtype") else str(np.asarray(leaf).dtype)
+
+
+def _crc32(array: Any) -> int:
+    # A CRC of the bytes catches what orbax and tensorstore may not (a flipped bit in an
+    # uncompressed chunk): a damaged checkpoint is refused instead of resumed from.
+    return zlib.crc32(np.ascontiguousarray(np.asarray(array)).tobytes())
+
+
+def _layout(named: list[tuple[str, Any]], *, checksums: bool) -> dict[str, dict[str, Any]]:
+    layout = {}
+    for name, leaf in named:
+        entry: dict[str, Any] = {"shape": list(np.shape(leaf)), "dtype": _dtype_name(leaf)}
+        stored = _stored(leaf)
+        # Arrays spread over several hosts are not all here to sum; orbax checks those.
+        if checksums and getattr(stored, "is_fully_addressable", True):
+            entry["crc32"] = _crc32(stored)
+        layout[name] = entry
+    return layout
+
+
+def _target(leaf: Any) -> Any:
+    """What orbax restores ``leaf``'s array as: its shape, dtype and sharding."""
+    stored = _stored(leaf)
+    if isinstance(stored, jax.Array):
+        return jax.ShapeDtypeStruct(stored.shape, stored.dtype, sharding=stored.sharding)
+    return stored
+
+
+def _from_stored(raw: Any, template: Any) -> Any:
+    if _is_prng_key(template):
+        return jax.random.wrap_key_data(raw, impl=jax.random.key_impl(template))
+    if isinstance(template, bool | int | float | complex):
+        return type(template)(np.asarray(raw).item())
+    return raw
+
+
+def _differences(saved: dict[str, Any], expected: dict[str, Any]) -> list[str]:
+    lines = []
+    for name in sorted(set(saved) | set(expected)):
+        if name not in expected:
+            lines.append(f"{name}: in the checkpoint, not in the state")
+        elif name not in saved:
+            lines.append(f"{name}: in the state, not in the checkpoint")
+        else:
+            got = {k: saved[name][k] for k in ("shape", "dtype")}
+            want = {k: expected[name][k] for k in ("shape", "dtype")}
+            if got != want:
+                lines.append(
+                    f"{name}: the state has shape {tuple(want['shape'])} {want['dtype']}, "
+                    f"the checkpoint {tuple(got['shape'])} {got['dtype']}"
+                )
+    return lines
+
+
+# -- the store -----------------------------------------------------------------------------
 
 
 class CheckpointStore:
@@ -105,28 +204,59 @@ class CheckpointStore:
         """Steps of the checkpoints kept, oldest first."""
         return sorted(self._manager.all_steps())
 
-    def save(self, step: int, state: Any, extra: dict[str, Any]) -> None:
-        """Save ``state`` (a pytree of arrays) and ``extra`` (JSON) as checkpoint ``step``.
+    def save(
+        self, step: int, state: Any, extra: dict[str, Any], *, data_iterator: Any = None
+    ) -> None:
+        """Save ``state``, ``extra`` and the data position as checkpoint ``step``.
 
         Checkpoints at ``step`` or later are deleted first: they belong to a run that was
         continued from an earlier checkpoint (or restarted), and the history being saved
         now replaces them.
+
+        Args:
+            step: The checkpoint's number.
+            state: A pytree of arrays (see the module docstring).
+            extra: JSON-serialisable values restored beside the state.
+            data_iterator: A grain ``DatasetIterator`` / ``DataLoaderIterator`` (saved by
+                grain's checkpoint handler), an iterator whose ``get_state()`` returns
+                JSON-serialisable state, or anything else (its position is not saved).
+
+        Raises:
+            TypeError: ``extra`` or the iterator's ``get_state()`` is not JSON.
+            ValueError: Two of the state's leaves would share a path.
         """
+        named = _named_leaves(state)
+        items: dict[str, Any] = {
+            _STATE: ocp.args.StandardSave(_nest({name: _stored(leaf) for name, leaf in named})),
+            _LAYOUT: ocp.args.JsonSave(
+                {"version": _LAYOUT_VERSION, "arrays": _layout(named, checksums=True)}
+            ),
+            _EXTRA: ocp.args.JsonSave(_checked_json("extra", extra)),
+        }
+        if isinstance(data_iterator, _GRAIN_ITERATORS):
+            items[_GRAIN_DATA] = grain.checkpoint.CheckpointSave(data_iterator)
+        elif callable(getattr(data_iterator, "get_state", None)):
+            position = _checked_json("the data iterator's get_state()", data_iterator.get_state())
+            items[_JSON_DATA] = ocp.args.JsonSave({"state": position})
         for stale in self.all_steps():
             if stale >= step:
                 self._manager.delete(stale)
-        self._manager.save(
-            step,
-            args=ocp.args.Composite(
-                state=ocp.args.StandardSave(to_savable(state)),
-                extra=ocp.args.JsonSave({**extra, "leaf_names": leaf_names(state)}),
-            ),
-            force=True,
-        )
+        self._manager.save(step, args=ocp.args.Composite(**items), force=True)
         self._manager.wait_until_finished()
 
-    def restore(self, like: Any, step: int | None = None) -> tuple[int, Any, dict[str, Any]]:
-        """Load checkpoint ``step`` (the latest by default) shaped like ``like``.
+    def restore(
+        self, like: Any, step: int | None = None, *, data_iterator: Any = None
+    ) -> tuple[int, Any, dict[str, Any]]:
+        """Load checkpoint ``step`` (the latest by default) into a tree shaped like ``like``.
+
+        Every array is checked against the CRC-32 saved with it. ``data_iterator``, when
+        given and the checkpoint holds a position, is moved to that position in place,
+        after the state has been read and checked.
+
+        Args:
+            like: The live state: the tree, shapes, dtypes and shardings to restore into.
+            step: Which checkpoint; the latest by default.
+            data_iterator: The iterator saved with the checkpoint (see :meth:`save`).
 
         Returns:
             ``(step, state, extra)``.
@@ -134,30 +264,95 @@ class CheckpointStore:
         Raises:
             FileNotFoundError: There is no checkpoint to restore.
             CheckpointError: The checkpoint is damaged or unreadable.
-            ValueError: It holds other arrays than ``like``.
+            ValueError: It holds other arrays than ``like`` (the message lists them), or a
+                data position of another kind than ``data_iterator`` takes.
         """
         step = self.latest_step() if step is None else step
         if step is None:
             raise FileNotFoundError(f"no checkpoint in {self.directory}")
-        template = to_savable(like)
-        try:
-            restored = self._manager.restore(
-                step,
-                args=ocp.args.Composite(
-                    state=ocp.args.StandardRestore(template), extra=ocp.args.JsonRestore()
-                ),
+        step_dir = self.directory / str(step)
+        json_items = {_LAYOUT: ocp.args.JsonRestore(), _EXTRA: ocp.args.JsonRestore()}
+        if (step_dir / _JSON_DATA).is_dir():
+            json_items[_JSON_DATA] = ocp.args.JsonRestore()
+        described = self._read(step, json_items)
+        layout = described[_LAYOUT]
+        if not isinstance(layout, dict) or layout.get("version") != _LAYOUT_VERSION:
+            raise self._damaged(step, f"unknown layout {str(layout)[:100]}")
+
+        named = _named_leaves(like)
+        expected = _layout(named, checksums=False)
+        differences = _differences(layout["arrays"], expected)
+        if differences:
+            raise ValueError(
+                f"checkpoint step {step} in {self.directory} holds other arrays than this "
+                f"state ({len(differences)} differ):\n  "
+                + "\n  ".join(differences[:20])
+                + "\nRestore it with the model, optimizers and training config it was saved "
+                "with, or start a new run in another directory."
             )
-        except Exception as error:  # orbax and tensorstore raise many kinds
-            others = [s for s in self.all_steps() if s != step]
-            raise CheckpointError(
-                f"checkpoint step {step} in {self.directory} could not be read "
-                f"({type(error).__name__}: {str(error)[:300]}); other checkpoints kept: "
-                f"{others or 'none'}"
-            ) from error
-        extra = dict(restored["extra"])
-        names = extra.pop("leaf_names")
-        return step, from_savable(restored["state"], names, like), extra
+        target = _nest({name: _target(leaf) for name, leaf in named})
+        arrays = _flatten(self._read(step, {_STATE: ocp.args.StandardRestore(target)})[_STATE])
+        for name, array in arrays.items():
+            crc = layout["arrays"][name].get("crc32")
+            addressable = getattr(array, "is_fully_addressable", True)
+            if crc is not None and addressable and _crc32(array) != crc:
+                raise self._damaged(step, f"the array {name} does not match its CRC-32")
+        leaves = [_from_stored(arrays[name], leaf) for name, leaf in named]
+        state = jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(like), leaves)
+
+        if data_iterator is not None:
+            self._restore_position(step, step_dir, data_iterator, described.get(_JSON_DATA))
+        return step, state, dict(described[_EXTRA])
 
     def close(self) -> None:
         """Release the manager's resources."""
         self._manager.close()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _read(self, step: int, items: dict[str, Any]) -> Any:
+        try:
+            return self._manager.restore(step, args=ocp.args.Composite(**items))
+        except Exception as error:  # orbax and tensorstore raise many kinds
+            raise self._damaged(step, f"{type(error).__name__}: {str(error)[:300]}") from error
+
+    def _damaged(self, step: int, reason: str) -> CheckpointError:
+        others = [s for s in self.all_steps() if s != step]
+        return CheckpointError(
+            f"checkpoint step {step} in {self.directory} could not be read ({reason}); "
+            f"other checkpoints kept: {others or 'none'}"
+        )
+
+    def _restore_position(
+        self, step: int, step_dir: Path, iterator: Any, json_position: Any
+    ) -> None:
+        is_grain = isinstance(iterator, _GRAIN_ITERATORS)
+        if (step_dir / _GRAIN_DATA).is_dir():
+            if not is_grain:
+                raise ValueError(
+                    f"checkpoint step {step} holds a grain iterator's position, but the data "
+                    f"iterator is a {type(iterator).__name__}: pass the grain pipeline the "
+                    "run was saved with"
+                )
+            self._read(step, {_GRAIN_DATA: grain.checkpoint.CheckpointRestore(iterator)})
+        elif json_position is not None:
+            if is_grain:
+                raise ValueError(
+                    f"checkpoint step {step} holds the position of a non-grain iterator "
+                    f"(get_state() JSON), but the data iterator is a grain "
+                    f"{type(iterator).__name__}: pass the iterator the run was saved with"
+                )
+            # A plain generator cannot be repositioned: its caller chose to feed one.
+            if callable(getattr(iterator, "set_state", None)):
+                iterator.set_state(json_position["state"])
+
+
+def _checked_json(what: str, value: Any) -> Any:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"{what} must be JSON-serialisable (dicts, lists, str, numbers), got "
+            f"{type(value).__name__}: {error}"
+        ) from error
+    return value
