@@ -180,18 +180,32 @@ class ProgressiveGANConfig(_GrowingGANMixin, BaseGANConfig):
         stages = self.generator.num_stages
         return stages * self.stable_steps + (stages - 1) * self.transition_steps
 
+    def stage_start(self, stage: int) -> int:
+        """The step at which ``stage`` begins to fade in (0 for stage 0).
+
+        Stage ``s >= 1`` follows stage 0's stable phase and ``s - 1`` whole stages
+        (fade-in and stable phase each).
+        """
+        if stage == 0:
+            return 0
+        return self.stable_steps + (stage - 1) * (self.transition_steps + self.stable_steps)
+
+    def fade_in(self, stage: int, step: Any, *, clip: Any = None) -> Any:
+        """``alpha`` of ``stage`` at ``step``: ``clip((step - start) / transition, 0, 1)``.
+
+        The one closed form of the schedule. It is written with arithmetic alone, so the
+        compiled training step evaluates it on a traced step count by passing
+        ``clip=jnp.clip``; with the default ``clip`` it works on Python numbers.
+        Stage 0 (nothing to fade in) and ``transition_steps == 0`` give 1.
+        """
+        if stage == 0 or self.transition_steps == 0:
+            return 1.0
+        clip = clip or (lambda value, low, high: min(max(value, low), high))
+        return clip((step - self.stage_start(stage)) / self.transition_steps, 0.0, 1.0)
+
     def stage_at(self, step: int) -> tuple[int, float]:
         """The stage and blend factor ``alpha`` at training step ``step`` (from 0)."""
         if step < 0:
             raise ValueError(f"step={step}: must be >= 0")
-        if step < self.stable_steps:
-            return 0, 1.0
-        step -= self.stable_steps
-        for stage in range(1, self.generator.num_stages):
-            if step < self.transition_steps:
-                return stage, step / self.transition_steps
-            step -= self.transition_steps
-            if step < self.stable_steps:
-                return stage, 1.0
-            step -= self.stable_steps
-        return self.generator.num_stages - 1, 1.0
+        stage = max(s for s in range(self.generator.num_stages) if self.stage_start(s) <= step)
+        return stage, float(self.fade_in(stage, step))

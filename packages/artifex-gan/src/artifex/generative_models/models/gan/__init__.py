@@ -6,6 +6,10 @@ Models (this package):
   :class:`WGAN`, :class:`LSGAN`, :class:`ConditionalGAN`, :class:`CycleGAN`,
   :class:`StyleGAN`, :class:`ProgressiveGAN`;
 - :func:`compute_gradient_penalty` (WGAN-GP);
+- each family's training rules (``model.training_rules()``: :class:`LatentRules`,
+  :class:`ConditionalRules`, :class:`StyleRules`, :class:`ProgressiveRules`,
+  :class:`CycleRules`, all :class:`TrainingRules`), the :class:`Objective` they share,
+  :func:`functional_critic`, and :func:`build_model` (the model of any family config);
 - latent-space utilities: :func:`linear_interpolation`, :func:`spherical_interpolation`,
   :func:`interpolate_latents`, :func:`interpolate`, :func:`explore_latent_dimension`,
   :func:`generate_by_class`, :func:`generate_class_grid`.
@@ -22,9 +26,17 @@ Networks (re-exported from ``artifex.generative_models.nets``): :class:`Generato
 :class:`ProgressiveConvBlock`.
 """
 
+from artifex.generative_models.models.gan._build import build_model, model_class_for
+from artifex.generative_models.models.gan._rules import (
+    LatentRules,
+    Objective,
+    TrainingRules,
+    functional_critic,
+    warn_if_penalty_meets_batch_norm,
+)
 from artifex.generative_models.models.gan.base import GAN
-from artifex.generative_models.models.gan.conditional import ConditionalGAN
-from artifex.generative_models.models.gan.cyclegan import CycleGAN
+from artifex.generative_models.models.gan.conditional import ConditionalGAN, ConditionalRules
+from artifex.generative_models.models.gan.cyclegan import CycleGAN, CycleRules, Pair
 from artifex.generative_models.models.gan.dcgan import DCGAN
 from artifex.generative_models.models.gan.latent import (
     explore_latent_dimension,
@@ -36,8 +48,8 @@ from artifex.generative_models.models.gan.latent import (
     spherical_interpolation,
 )
 from artifex.generative_models.models.gan.lsgan import LSGAN
-from artifex.generative_models.models.gan.progressive import ProgressiveGAN
-from artifex.generative_models.models.gan.stylegan import StyleGAN
+from artifex.generative_models.models.gan.progressive import ProgressiveGAN, ProgressiveRules
+from artifex.generative_models.models.gan.stylegan import StyleGAN, StyleRules
 from artifex.generative_models.models.gan.wgan import WGAN, compute_gradient_penalty
 from artifex.generative_models.nets.conditional import (
     ConditionalDiscriminator,
@@ -75,35 +87,47 @@ __all__ = [
     "ConditionalDiscriminator",
     "ConditionalGAN",
     "ConditionalGenerator",
+    "ConditionalRules",
     "CycleGAN",
     "CycleGANDiscriminator",
     "CycleGANGenerator",
+    "CycleRules",
     "DCGANDiscriminator",
     "DCGANGenerator",
     "Discriminator",
     "Generator",
     "LSGANDiscriminator",
     "LSGANGenerator",
+    "LatentRules",
     "MappingNetwork",
     "MultiScalePatchGANDiscriminator",
+    "Objective",
+    "Pair",
     "PatchGANDiscriminator",
     "ProgressiveConvBlock",
     "ProgressiveDiscriminator",
     "ProgressiveGAN",
     "ProgressiveGenerator",
+    "ProgressiveRules",
     "StyleConvBlock",
     "StyleGAN",
     "StyleGANDiscriminator",
     "StyleGANGenerator",
+    "StyleRules",
+    "TrainingRules",
     "WGANDiscriminator",
     "WGANGenerator",
     "__version__",
+    "build_model",
     "compute_gradient_penalty",
     "explore_latent_dimension",
+    "functional_critic",
     "generate_by_class",
     "generate_class_grid",
     "interpolate",
     "interpolate_latents",
     "linear_interpolation",
+    "model_class_for",
     "spherical_interpolation",
+    "warn_if_penalty_meets_batch_norm",
 ]

@@ -8,7 +8,7 @@ while tracing and raises before anything is compiled.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import jax
@@ -31,7 +31,6 @@ __all__ = [
     "normalize_precision",
     "own_sample_stream",
     "precision_scope",
-    "pure_logits",
     "reseed_dropout",
     "sample_count",
 ]
@@ -188,23 +187,3 @@ def precision_scope(precision: str | None) -> Iterator[None]:
     else:
         with jax.default_matmul_precision(precision):
             yield
-
-
-def pure_logits(
-    discriminator: nnx.Module, training: bool | None, *args: Any
-) -> Callable[[jax.Array], jax.Array]:
-    """``x -> discriminator.logits(x, *args)`` as a pure function of ``x``.
-
-    Penalties differentiate the critic with respect to its input inside ``jax.grad``;
-    a network that updates state on the way (BatchNorm statistics, spectral-norm vectors,
-    dropout counters) may not do so from inside that trace. The function runs a copy
-    merged from the network's current state (new Variables, made inside the trace), so
-    those updates are discarded while the parameters stay differentiable.
-    """
-    graphdef, state = nnx.split(discriminator)
-
-    def logits(x: jax.Array) -> jax.Array:
-        critic: Any = nnx.merge(graphdef, state, copy=True)
-        return critic.logits(x, *args, training=training)
-
-    return logits

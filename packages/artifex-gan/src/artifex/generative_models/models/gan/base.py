@@ -18,7 +18,6 @@ from artifex.generative_models.core.configuration import (
     GANConfig,
     to_typed_config,
 )
-from artifex.generative_models.core.losses import gradient_penalty
 from artifex.generative_models.models.gan._common import (
     IMAGE_KEYS,
     PENALTY_STREAMS,
@@ -30,16 +29,12 @@ from artifex.generative_models.models.gan._common import (
     normalize_precision,
     own_sample_stream,
     precision_scope,
-    pure_logits,
     reseed_dropout,
     sample_count,
 )
 from artifex.generative_models.models.gan._networks import network_classes
-from artifex.generative_models.models.gan._objective import (
-    adversarial_losses,
-    penalty_weight,
-    scores_from_logits,
-)
+from artifex.generative_models.models.gan._rules import LatentRules, Objective
+from artifex.generative_models.models.gan._scores import scores_from_logits
 
 __all__ = ["GAN"]
 
@@ -198,7 +193,8 @@ class GAN(nnx.Module):
         """The adversarial losses on a batch of real data and as many generated samples.
 
         The losses are computed from the discriminator's logits with the config's
-        ``loss_type`` (see ``_objective.adversarial_losses``); a gradient penalty on
+        ``loss_type`` (see :meth:`training_rules`: the training step uses the same
+        rules); a gradient penalty on
         interpolates is added to the discriminator's loss when the config's weight is
         > 0. Differentiate ``generator_loss`` with respect to the generator and
         ``discriminator_loss`` with respect to the discriminator; ``loss`` is their sum.
@@ -226,6 +222,45 @@ class GAN(nnx.Module):
             fake = self.generator(z, training=training)
             return self._objective(real, fake, (), (), training=training, rngs=rngs)
 
+    # -- training rules -----------------------------------------------------------------
+
+    #: The rules class of the family (see :meth:`training_rules`).
+    rules_class: ClassVar[type[LatentRules]] = LatentRules
+
+    def _rule_fields(self) -> dict[str, Any]:
+        """The family's own fields of its rules (beyond latents, images and objective)."""
+        return {}
+
+    def training_rules(
+        self,
+        *,
+        objective: Objective | None = None,
+        n_critic: int | None = None,
+        training: bool | None = True,
+    ) -> LatentRules:
+        """How this model trains: the rules both the training step and :meth:`loss_fn` use.
+
+        Args:
+            objective: The adversarial loss and penalties; None: the config's
+                (:meth:`Objective.from_config`).
+            n_critic: Discriminator updates per iteration; None: the family's default
+                (a WGAN's ``critic_iterations``, else 1).
+            training: The networks' mode inside the rules (None: each network's own).
+
+        Returns:
+            Frozen, hashable rules (see ``TrainingRules``).
+        """
+        fields: dict[str, Any] = {
+            "latent_dim": int(self.latent_dim),
+            "image_shape": tuple(self.sample_shape),
+            "objective": objective or Objective.from_config(self.config),
+            "training": training,
+            **self._rule_fields(),
+        }
+        if n_critic is not None:
+            fields["n_critic"] = int(n_critic)
+        return self.rules_class(**fields)
+
     def _objective(
         self,
         real: jax.Array,
@@ -236,43 +271,35 @@ class GAN(nnx.Module):
         training: bool | None,
         rngs: nnx.Rngs | None,
     ) -> dict[str, jax.Array]:
-        """Losses and score means of real and fake samples (extra discriminator args)."""
-        real_logits = self.discriminator.logits(real, *real_args, training=training)
-        fake_logits = self.discriminator.logits(fake, *fake_args, training=training)
-        discriminator_loss, generator_loss = adversarial_losses(
-            self.config, real_logits, fake_logits
+        """Losses and score means of real and fake samples (extra discriminator args).
+
+        The same rules as the training step: :meth:`LatentRules.judge` scores both, and
+        :meth:`LatentRules.critic_terms` adds the penalties to the discriminator's loss.
+        """
+        rules = self.training_rules(training=training)
+        logits = rules.judge(self.discriminator, real, real_args, fake, fake_args)
+        key = (
+            draw_key(
+                rngs,
+                self.sample_stream,
+                owner=f"{type(self).__name__}.loss_fn",
+                streams=PENALTY_STREAMS,
+            )
+            if rules.objective.penalized
+            else jax.random.key(0)  # unused: no penalty draws from it
         )
-        discriminator_loss = discriminator_loss + self._penalty(
-            real, jax.lax.stop_gradient(fake), real_args, training, rngs
+        discriminator_loss, _ = rules.critic_terms(
+            self.discriminator, real, real_args, fake, logits, key, 0
         )
+        generator_loss = rules.objective.generator_loss(logits[1])
         score_type = self.discriminator.score_type
         return {
             "loss": generator_loss + discriminator_loss,
             "generator_loss": generator_loss,
             "discriminator_loss": discriminator_loss,
-            "real_scores_mean": jnp.mean(scores_from_logits(real_logits, score_type)),
-            "fake_scores_mean": jnp.mean(scores_from_logits(fake_logits, score_type)),
+            "real_scores_mean": jnp.mean(scores_from_logits(logits[0], score_type)),
+            "fake_scores_mean": jnp.mean(scores_from_logits(logits[1], score_type)),
         }
-
-    def _penalty(
-        self,
-        real: jax.Array,
-        fake: jax.Array,
-        args: tuple[Any, ...],
-        training: bool | None,
-        rngs: nnx.Rngs | None,
-    ) -> jax.Array | float:
-        weight = penalty_weight(self.config)
-        if weight <= 0:
-            return 0.0
-        key = draw_key(
-            rngs,
-            self.sample_stream,
-            owner=f"{type(self).__name__}.loss_fn",
-            streams=PENALTY_STREAMS,
-        )
-        critic = pure_logits(self.discriminator, training, *args)
-        return gradient_penalty(critic, real, fake, key, weight=weight)
 
 
 def _with_score_type(config: Any, score_type: str) -> Any:

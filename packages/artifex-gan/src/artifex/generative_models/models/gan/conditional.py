@@ -10,10 +10,12 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import jax
+import numpy as np
 from flax import nnx
 
 from artifex.generative_models.core.configuration import ConditionalGANConfig
@@ -28,10 +30,54 @@ from artifex.generative_models.models.gan._common import (
     sample_count,
 )
 from artifex.generative_models.models.gan._networks import network_classes
+from artifex.generative_models.models.gan._rules import Batch, LatentRules
 from artifex.generative_models.models.gan.base import GAN
 from artifex.generative_models.nets.conditional import check_labels
 
-__all__ = ["ConditionalGAN"]
+__all__ = ["ConditionalGAN", "ConditionalRules"]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ConditionalRules(LatentRules):
+    """Class-conditional rules: real labels from the data, fake labels drawn uniformly.
+
+    Attributes:
+        num_classes: Labels lie in ``[0, num_classes)``.
+    """
+
+    num_classes: int
+
+    batch_keys: ClassVar[tuple[str, ...]] = ("image", "label")
+
+    def batch_shapes(self) -> Mapping[str, tuple[int, ...]]:
+        """Images and one integer label per example."""
+        return {"image": self.image_shape, "label": ()}
+
+    def check_batch(self, batch: Mapping[str, np.ndarray]) -> None:
+        """Shapes as :meth:`LatentRules.check_batch`; labels integers in range.
+
+        Raises:
+            ValueError: A missing entry, another example shape, or labels that are not
+                integers in ``[0, num_classes)``.
+        """
+        super().check_batch(batch)
+        labels = np.asarray(batch["label"])
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"labels must be integers, got dtype {labels.dtype}")
+        low, high = int(labels.min()), int(labels.max())
+        if low < 0 or high >= self.num_classes:
+            raise ValueError(
+                f"labels must lie in [0, {self.num_classes}) for this model, got values "
+                f"from {low} to {high}"
+            )
+
+    def real_context(self, real: Batch, step: jax.Array) -> tuple[Any, ...]:
+        """The data's labels."""
+        return (real["label"],)
+
+    def fake_context(self, size: int, key: jax.Array, step: jax.Array) -> tuple[Any, ...]:
+        """Uniformly drawn labels."""
+        return (jax.random.randint(key, (size,), 0, self.num_classes),)
 
 
 class ConditionalGAN(GAN):
@@ -61,8 +107,13 @@ class ConditionalGAN(GAN):
         super().__init__(config, rngs=rngs, precision=precision)
         self.num_classes = self.config.num_classes
 
+    rules_class = ConditionalRules
+
     def _network_classes(self, config: Any) -> tuple[type, type]:
         return network_classes(config, owner=type(self).__name__, conditional=True)
+
+    def _rule_fields(self) -> dict[str, Any]:
+        return {"num_classes": int(self.num_classes)}
 
     def random_labels(self, n_samples: int, rngs: nnx.Rngs | None = None) -> jax.Array:
         """Uniform random class indices ``(n_samples,)`` (same streams as the latents)."""

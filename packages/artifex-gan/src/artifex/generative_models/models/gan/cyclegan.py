@@ -21,8 +21,9 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
@@ -44,17 +45,23 @@ from artifex.generative_models.models.gan._common import (
     precision_scope,
     reseed_dropout,
 )
-from artifex.generative_models.models.gan._objective import (
-    adversarial_losses,
-    scores_from_logits,
+from artifex.generative_models.models.gan._rules import (
+    Batch,
+    Fakes,
+    Losses,
+    Objective,
+    check_batch_shapes,
+    critic_terms,
+    f32,
 )
+from artifex.generative_models.models.gan._scores import scores_from_logits
 from artifex.generative_models.nets.cyclegan import CycleGANGenerator
 from artifex.generative_models.nets.patchgan import (
     CycleGANDiscriminator,
     PatchGANDiscriminator,
 )
 
-__all__ = ["CycleGAN"]
+__all__ = ["CycleGAN", "CycleRules", "Pair"]
 
 #: Keys under which a batch dict may hold the images of each domain.
 DOMAIN_KEYS: Mapping[str, tuple[str, ...]] = FrozenDict(
@@ -117,6 +124,184 @@ def keyword_config(
         lambda_identity=identity_weight,
         loss_type=loss_type,  # type: ignore[arg-type]
     )
+
+
+class Pair(nnx.Module):
+    """Two networks one optimizer trains: CycleGAN's generators, or its discriminators.
+
+    Args:
+        first: The first network (``G: A -> B``, or ``D_A``).
+        second: The second network (``F: B -> A``, or ``D_B``).
+    """
+
+    def __init__(self, first: Any, second: Any):
+        self.first = first
+        self.second = second
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CycleRules:
+    """CycleGAN rules: adversarial losses both ways, cycle consistency and identity.
+
+    The players are ``Pair(G, F)`` and ``Pair(D_A, D_B)``; a batch holds unpaired
+    ``image_a`` and ``image_b``.
+
+    Attributes:
+        shape_a: Shape of one image of domain A.
+        shape_b: Shape of one image of domain B.
+        objective: The adversarial loss of both directions and its penalties.
+        lambda_cycle: Weight of ``|F(G(a)) - a| + |G(F(b)) - b|``.
+        lambda_identity: Weight of ``|F(a) - a| + |G(b) - b|`` (0 skips those passes).
+        n_critic: Discriminator updates per iteration.
+        training: The networks' mode (True in the step; None: each network's own).
+    """
+
+    shape_a: tuple[int, ...]
+    shape_b: tuple[int, ...]
+    objective: Objective = dataclasses.field(
+        default_factory=lambda: Objective(loss_type="least_squares")
+    )
+    lambda_cycle: float = 10.0
+    lambda_identity: float = 0.5
+    n_critic: int = 1
+    training: bool | None = True
+
+    batch_keys: ClassVar[tuple[str, ...]] = ("image_a", "image_b")
+
+    def players(self, model: Any) -> tuple[Pair, Pair]:
+        """``(Pair(G, F), Pair(D_A, D_B))`` around the model's own networks."""
+        return (
+            Pair(model.generator_a_to_b, model.generator_b_to_a),
+            Pair(model.discriminator_a, model.discriminator_b),
+        )
+
+    def batch_shapes(self) -> Mapping[str, tuple[int, ...]]:
+        """Per-example shapes of both domains."""
+        return {"image_a": self.shape_a, "image_b": self.shape_b}
+
+    def check_batch(self, batch: Mapping[str, Any]) -> None:
+        """Refuse a missing domain or images of another shape (see ``check_batch_shapes``)."""
+        check_batch_shapes(self.batch_shapes(), batch)
+
+    def phase_starts(self) -> tuple[int, ...]:
+        """None: the rules never change."""
+        return ()
+
+    def phase_at(self, step: int) -> CycleRules:
+        """These rules."""
+        return self
+
+    def enter(self, players: tuple[Any, Any]) -> None:
+        """Nothing to change."""
+
+    def after_discriminator_update(self, d: Any) -> None:
+        """No constraint."""
+
+    # -- the shared pieces: the step and CycleGAN.loss_fn both call these -----------------
+
+    def logits(self, d: Any, x: jax.Array) -> jax.Array:
+        """A discriminator's float32 logits of ``x``."""
+        return f32(d.logits(x, training=self.training))
+
+    def reconstruction_terms(
+        self,
+        g: Any,
+        f: Any,
+        a: jax.Array,
+        b: jax.Array,
+        fake_a: jax.Array,
+        fake_b: jax.Array,
+    ) -> dict[str, jax.Array]:
+        """Weighted cycle (and, when ``lambda_identity > 0``, identity) losses.
+
+        Args:
+            g: ``G: A -> B``.
+            f: ``F: B -> A``.
+            a: Images of domain A.
+            b: Images of domain B.
+            fake_a: ``F(b)``.
+            fake_b: ``G(a)``.
+        """
+        mode = self.training
+        terms = {
+            "cycle_loss": cycle_consistency_loss(
+                f32(a), f32(f(fake_b, training=mode)), weight=self.lambda_cycle
+            )
+            + cycle_consistency_loss(
+                f32(b), f32(g(fake_a, training=mode)), weight=self.lambda_cycle
+            )
+        }
+        if self.lambda_identity > 0:
+            terms["identity_loss"] = identity_loss(
+                f32(a), f32(f(a, training=mode)), weight=self.lambda_identity
+            ) + identity_loss(f32(b), f32(g(b, training=mode)), weight=self.lambda_identity)
+        return terms
+
+    def domain_terms(
+        self,
+        d: Any,
+        real: jax.Array,
+        fake: jax.Array,
+        logits: tuple[jax.Array, jax.Array],
+        key: jax.Array,
+        step: jax.Array | int,
+    ) -> Losses:
+        """One discriminator's adversarial loss plus penalties (see ``critic_terms``)."""
+        return critic_terms(
+            self.objective,
+            d,
+            lambda copy, x: copy.logits(x, training=self.training),
+            real,
+            fake,
+            logits,
+            key,
+            step,
+        )
+
+    # -- the game of one iteration ---------------------------------------------------------
+
+    def fakes(self, g: Pair, real: Batch, key: jax.Array, step: jax.Array) -> Fakes:
+        """``{"a": F(b), "b": G(a)}``."""
+        return {
+            "a": g.second(real["image_b"], training=self.training),
+            "b": g.first(real["image_a"], training=self.training),
+        }
+
+    def discriminator_loss(
+        self, d: Pair, real: Batch, fakes: Fakes, key: jax.Array, step: jax.Array
+    ) -> Losses:
+        """``D_A``'s loss on A vs ``F(b)`` plus ``D_B``'s on B vs ``G(a)``, with penalties.
+
+        Scores are the mean of both discriminators'; penalties their sum.
+        """
+        loss = jnp.zeros((), jnp.float32)
+        metrics: dict[str, jax.Array] = {}
+        for index, (critic, images, fake) in enumerate(
+            ((d.first, real["image_a"], fakes["a"]), (d.second, real["image_b"], fakes["b"]))
+        ):
+            logits = (self.logits(critic, images), self.logits(critic, fake))
+            part, terms = self.domain_terms(
+                critic, images, fake, logits, jax.random.fold_in(key, index), step
+            )
+            loss = loss + part
+            for name, value in terms.items():
+                share = value / 2 if name.endswith("_score") else value
+                metrics[name] = metrics.get(name, jnp.zeros((), jnp.float32)) + share
+        return loss, metrics
+
+    def generator_loss(
+        self, g: Pair, d: Pair, real: Batch, key: jax.Array, step: jax.Array
+    ) -> Losses:
+        """Adversarial losses of ``G`` and ``F``, plus cycle and identity terms."""
+        a, b = real["image_a"], real["image_b"]
+        fake_b = g.first(a, training=self.training)
+        fake_a = g.second(b, training=self.training)
+        adversarial = self.objective.generator_loss(
+            self.logits(d.second, fake_b)
+        ) + self.objective.generator_loss(self.logits(d.first, fake_a))
+        terms = self.reconstruction_terms(g.first, g.second, a, b, fake_a, fake_b)
+        loss = adversarial + sum(terms.values(), jnp.zeros((), jnp.float32))
+        return loss, {"adversarial_loss": adversarial, **terms}
 
 
 class CycleGAN(nnx.Module):
@@ -347,33 +532,26 @@ class CycleGAN(nnx.Module):
         training = kwargs.pop("training", None)
         check_no_options(kwargs, owner=owner, known="batch, model_outputs, rngs, training")
         real_a, real_b = self._domains(batch, owner)
+        rules = self.training_rules(training=training)
         g, f = self.generator_a_to_b, self.generator_b_to_a
         d_a, d_b = self.discriminator_a, self.discriminator_b
         with precision_scope(self._matmul_precision):
             reseed_dropout(self, rngs)
             fake_b = g(real_a, training=training)
             fake_a = f(real_b, training=training)
-            cycle = cycle_consistency_loss(
-                real_a, f(fake_b, training=training), weight=self.lambda_cycle
-            ) + cycle_consistency_loss(
-                real_b, g(fake_a, training=training), weight=self.lambda_cycle
-            )
-            identity: jax.Array | float = 0.0
-            if self.lambda_identity > 0:
-                identity = identity_loss(
-                    real_a, f(real_a, training=training), weight=self.lambda_identity
-                ) + identity_loss(real_b, g(real_b, training=training), weight=self.lambda_identity)
-            real_logits_a = d_a.logits(real_a, training=training)
-            fake_logits_a = d_a.logits(fake_a, training=training)
-            real_logits_b = d_b.logits(real_b, training=training)
-            fake_logits_b = d_b.logits(fake_b, training=training)
-        disc_a_loss, gen_f_adversarial = adversarial_losses(
-            self.config, real_logits_a, fake_logits_a
+            terms = rules.reconstruction_terms(g, f, real_a, real_b, fake_a, fake_b)
+            logits_a = (rules.logits(d_a, real_a), rules.logits(d_a, fake_a))
+            logits_b = (rules.logits(d_b, real_b), rules.logits(d_b, fake_b))
+            # No penalty draws from the key: the config has none (the trainer's R1 is a
+            # training setting).
+            key = jax.random.key(0)
+            disc_a_loss, _ = rules.domain_terms(d_a, real_a, fake_a, logits_a, key, 0)
+            disc_b_loss, _ = rules.domain_terms(d_b, real_b, fake_b, logits_b, key, 0)
+        adversarial = rules.objective.generator_loss(logits_b[1]) + rules.objective.generator_loss(
+            logits_a[1]
         )
-        disc_b_loss, gen_g_adversarial = adversarial_losses(
-            self.config, real_logits_b, fake_logits_b
-        )
-        adversarial = gen_g_adversarial + gen_f_adversarial
+        cycle = terms["cycle_loss"]
+        identity = terms.get("identity_loss", jnp.zeros((), jnp.float32))
         generator_loss = adversarial + cycle + identity
         discriminator_loss = disc_a_loss + disc_b_loss
 
@@ -389,9 +567,35 @@ class CycleGAN(nnx.Module):
             "discriminator_loss": discriminator_loss,
             "adversarial_loss": adversarial,
             "cycle_loss": cycle,
-            "identity_loss": jnp.asarray(identity, dtype=jnp.float32),
+            "identity_loss": identity,
             "discriminator_a_loss": disc_a_loss,
             "discriminator_b_loss": disc_b_loss,
-            "real_scores_mean": mean_score(real_logits_a, real_logits_b),
-            "fake_scores_mean": mean_score(fake_logits_a, fake_logits_b),
+            "real_scores_mean": mean_score(logits_a[0], logits_b[0]),
+            "fake_scores_mean": mean_score(logits_a[1], logits_b[1]),
         }
+
+    # -- training rules -----------------------------------------------------------------
+
+    def training_rules(
+        self,
+        *,
+        objective: Objective | None = None,
+        n_critic: int | None = None,
+        training: bool | None = True,
+    ) -> CycleRules:
+        """How this model trains: the rules the training step and :meth:`loss_fn` follow.
+
+        Args:
+            objective: The adversarial loss and penalties; None: the config's.
+            n_critic: Discriminator updates per iteration (default 1).
+            training: The networks' mode inside the rules (None: each network's own).
+        """
+        return CycleRules(
+            shape_a=self.input_shape_a,
+            shape_b=self.input_shape_b,
+            objective=objective or Objective.from_config(self.config),
+            lambda_cycle=float(self.lambda_cycle),
+            lambda_identity=float(self.lambda_identity),
+            n_critic=1 if n_critic is None else int(n_critic),
+            training=training,
+        )

@@ -11,9 +11,11 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 from flax import nnx
 
 from artifex.generative_models.core.configuration import ProgressiveGANConfig
@@ -26,13 +28,80 @@ from artifex.generative_models.models.gan._common import (
     reseed_dropout,
     sample_count,
 )
+from artifex.generative_models.models.gan._rules import Batch, LatentRules
 from artifex.generative_models.models.gan.base import GAN
 from artifex.generative_models.nets.progressive import (
     ProgressiveDiscriminator,
     ProgressiveGenerator,
 )
 
-__all__ = ["ProgressiveGAN"]
+__all__ = ["ProgressiveGAN", "ProgressiveRules", "pool_images"]
+
+
+def pool_images(x: jax.Array, factor: int, *, channels_last: bool) -> jax.Array:
+    """Average-pool a batch of images by ``factor``: each pixel the mean of its block."""
+    if factor == 1:
+        return x
+    if not channels_last:
+        x = x.transpose(0, 2, 3, 1)
+    b, h, w, c = x.shape
+    x = x.reshape(b, h // factor, factor, w // factor, factor, c).mean(axis=(2, 4))
+    return x if channels_last else x.transpose(0, 3, 1, 2)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ProgressiveRules(LatentRules):
+    """ProgressiveGAN rules at one growth stage (the stage is part of the compiled program).
+
+    Real images (final resolution) are average-pooled to the stage's size; the fade-in
+    ``alpha`` follows the step count inside the compiled step by the schedule's one closed
+    form, :meth:`ProgressiveGANConfig.fade_in`.
+
+    Attributes:
+        schedule: The model config (stages, ``stable_steps``, ``transition_steps``).
+        stage: The growth stage these rules are for.
+    """
+
+    schedule: ProgressiveGANConfig
+    stage: int = 0
+
+    @property
+    def _final(self) -> Any:
+        return self.schedule.generator.output_layout
+
+    def alpha(self, step: jax.Array) -> jax.Array:
+        """The fade-in of this stage at iteration ``step``."""
+        return jnp.asarray(self.schedule.fade_in(self.stage, step, clip=jnp.clip), jnp.float32)
+
+    def real_images(self, real: Batch, step: jax.Array) -> jax.Array:
+        """The data, pooled from the final resolution to this stage's."""
+        resolutions = self.schedule.generator.resolutions
+        factor = resolutions[-1] // resolutions[self.stage]
+        return pool_images(real["image"], factor, channels_last=self._final.data_format == "NHWC")
+
+    def real_context(self, real: Batch, step: jax.Array) -> tuple[Any, ...]:
+        """The fade-in."""
+        return (self.alpha(step).astype(real["image"].dtype),)
+
+    def fake_context(self, size: int, key: jax.Array, step: jax.Array) -> tuple[Any, ...]:
+        """The fade-in (the generator blends its two last outputs with it)."""
+        return (self.alpha(step),)
+
+    def phase_starts(self) -> tuple[int, ...]:
+        """The iterations at which stages 1, 2, ... begin to fade in."""
+        return tuple(
+            self.schedule.stage_start(s) for s in range(1, self.schedule.generator.num_stages)
+        )
+
+    def phase_at(self, step: int) -> ProgressiveRules:
+        """The rules of the stage that iteration ``step`` trains."""
+        stage = self.schedule.stage_at(step)[0]
+        return self if stage == self.stage else dataclasses.replace(self, stage=stage)
+
+    def enter(self, players: tuple[Any, Any]) -> None:
+        """Move both networks to this stage (which blocks run: static structure)."""
+        for network in players:
+            network.set_stage(self.stage)
 
 
 class ProgressiveGAN(GAN):
@@ -66,8 +135,18 @@ class ProgressiveGAN(GAN):
         super().__init__(config, rngs=rngs, precision=precision)
         self.num_stages = self.config.generator.num_stages
 
+    rules_class = ProgressiveRules
+
     def _network_classes(self, config: Any) -> tuple[type, type]:
         return ProgressiveGenerator, ProgressiveDiscriminator
+
+    def _rule_fields(self) -> dict[str, Any]:
+        # The data keeps the final resolution at every stage; the rules pool it.
+        return {
+            "image_shape": tuple(self.config.generator.output_layout.shape),
+            "schedule": self.config,
+            "stage": self.stage,
+        }
 
     # -- stages ------------------------------------------------------------------------
 
@@ -115,14 +194,7 @@ class ProgressiveGAN(GAN):
         final = self.config.generator.output_layout
         x = check_samples("images", images, final.shape, owner=owner, layout=final.data_format)
         factor = final.height // self.resolution
-        if factor == 1:
-            return x
-        channels_last = final.data_format == "NHWC"
-        if not channels_last:
-            x = x.transpose(0, 2, 3, 1)
-        b, h, w, c = x.shape
-        x = x.reshape(b, h // factor, factor, w // factor, factor, c).mean(axis=(2, 4))
-        return x if channels_last else x.transpose(0, 3, 1, 2)
+        return pool_images(x, factor, channels_last=final.data_format == "NHWC")
 
     # -- calls -------------------------------------------------------------------------
 

@@ -7,9 +7,11 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 from flax import nnx
 
 from artifex.generative_models.core.configuration import StyleGANConfig
@@ -22,10 +24,11 @@ from artifex.generative_models.models.gan._common import (
     reseed_dropout,
     sample_count,
 )
+from artifex.generative_models.models.gan._rules import LatentRules
 from artifex.generative_models.models.gan.base import GAN
 from artifex.generative_models.nets.stylegan import StyleGANDiscriminator, StyleGANGenerator
 
-__all__ = ["StyleGAN"]
+__all__ = ["StyleGAN", "StyleRules"]
 
 
 def _noise_rngs(rngs: nnx.Rngs | None) -> nnx.Rngs | None:
@@ -33,6 +36,38 @@ def _noise_rngs(rngs: nnx.Rngs | None) -> nnx.Rngs | None:
     if rngs is not None and ("noise" in rngs or "default" in rngs):
         return rngs
     return None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StyleRules(LatentRules):
+    """StyleGAN rules: noise injection from the step's key, and style mixing.
+
+    Attributes:
+        style_mixing_prob: Probability that a batch of fakes mixes the styles of two
+            latents, switched at a random block.
+        num_blocks: Synthesis blocks (mixing needs at least two).
+    """
+
+    style_mixing_prob: float = 0.0
+    num_blocks: int = 1
+
+    def generate(self, g: Any, z: jax.Array, context: tuple[Any, ...], key: jax.Array) -> Any:
+        """Images with noise from ``key``, in training mode maybe with mixed styles.
+
+        With probability ``style_mixing_prob`` the styles of two latents are switched at
+        a random block.
+        """
+        noise_key, mix_key, layer_key, z2_key = jax.random.split(key, 4)
+        noise = nnx.Rngs(noise=noise_key)
+        mixing_possible = self.style_mixing_prob > 0 and self.num_blocks >= 2
+        if not (mixing_possible and g.is_training(self.training)):
+            return g(z, noise, training=self.training)
+        # A crossover block in [1, num_blocks); num_blocks means "no mixing".
+        crossover = jax.random.randint(layer_key, (), 1, self.num_blocks)
+        mixing = jax.random.uniform(mix_key) < self.style_mixing_prob
+        mix_layer = jnp.where(mixing, crossover, self.num_blocks)
+        z2 = jax.random.normal(z2_key, z.shape, z.dtype)
+        return g.style_mixing(z, z2, mix_layer, noise, training=self.training)
 
 
 class StyleGAN(GAN):
@@ -98,21 +133,13 @@ class StyleGAN(GAN):
             z = self.sample_latent(n, rngs)
             return self.generator(z, _noise_rngs(rngs), training=training)
 
-    def _mixed_fakes(self, n: int, rngs: nnx.Rngs | None, training: bool | None) -> jax.Array:
-        """Generated samples, with style mixing regularization in training mode."""
-        generator = self.generator
-        z = self.sample_latent(n, rngs)
-        probability = self.config.generator.style_mixing_prob
-        if not generator.is_training(training) or probability <= 0 or self.num_blocks < 2:
-            return generator(z, _noise_rngs(rngs), training=training)
-        owner = f"{type(self).__name__}.loss_fn"
-        z2 = self.sample_latent(n, rngs)
-        mix_key, layer_key = jax.random.split(draw_key(rngs, self.sample_stream, owner=owner))
-        crossover = jax.random.randint(layer_key, (), 1, self.num_blocks)
-        mix_layer = jax.numpy.where(
-            jax.random.uniform(mix_key) < probability, crossover, self.num_blocks
-        )
-        return generator.style_mixing(z, z2, mix_layer, _noise_rngs(rngs), training=training)
+    rules_class = StyleRules
+
+    def _rule_fields(self) -> dict[str, Any]:
+        return {
+            "style_mixing_prob": float(self.config.generator.style_mixing_prob),
+            "num_blocks": int(self.num_blocks),
+        }
 
     def loss_fn(
         self,
@@ -128,7 +155,11 @@ class StyleGAN(GAN):
         real = self._real(extract(batch, IMAGE_KEYS, owner=owner, what="real data"), owner)
         with precision_scope(self._matmul_precision):
             reseed_dropout(self, rngs)
-            fake = self._mixed_fakes(real.shape[0], rngs, training)
+            rules = self.training_rules(training=training)
+            z = self.sample_latent(real.shape[0], rngs)
+            # The training step's generation: noise and mixing from one drawn key.
+            key = draw_key(rngs, self.sample_stream, owner=owner)
+            fake = rules.generate(self.generator, z, (), key)
             return self._objective(real, fake, (), (), training=training, rngs=rngs)
 
     def sample_styles(self, n_samples: int, rngs: nnx.Rngs | None = None) -> jax.Array:

@@ -9,6 +9,7 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import jax
@@ -16,18 +17,14 @@ import jax.numpy as jnp
 from flax import nnx
 
 from artifex.generative_models.core.configuration import WGANConfig
-from artifex.generative_models.core.losses import (
-    gradient_penalty,
-    wasserstein_discriminator_loss,
-    wasserstein_generator_loss,
-)
+from artifex.generative_models.core.losses import gradient_penalty
 from artifex.generative_models.models.gan._common import (
     PENALTY_STREAMS,
     check_samples,
     draw_key,
     precision_scope,
-    pure_logits,
 )
+from artifex.generative_models.models.gan._rules import f32, functional_critic
 from artifex.generative_models.models.gan.base import GAN
 
 __all__ = ["WGAN", "compute_gradient_penalty"]
@@ -96,7 +93,9 @@ def compute_gradient_penalty(
         )
     extra = () if labels is None else (labels,)
     if hasattr(discriminator, "logits") and isinstance(discriminator, nnx.Module):
-        critic = pure_logits(discriminator, training, *extra)
+        critic = functional_critic(
+            discriminator, lambda copy, x: copy.logits(x, *extra, training=training)
+        )
     elif callable(discriminator):
         critic = discriminator if labels is None else (lambda x: discriminator(x, labels))
     else:
@@ -134,6 +133,11 @@ class WGAN(GAN):
         """The gradient-penalty weight in use (0 with weight clipping)."""
         return self.config.effective_gradient_penalty_weight
 
+    def _rule_fields(self) -> dict[str, Any]:
+        """``critic_iterations`` critic updates; weight clipping without the penalty."""
+        clip = None if self.config.use_gradient_penalty else float(self.config.clip_value)
+        return {"n_critic": int(self.critic_iterations), "critic_clip": clip}
+
     def discriminator_loss(
         self,
         real_samples: jax.Array,
@@ -143,6 +147,8 @@ class WGAN(GAN):
         training: bool | None = None,
     ) -> jax.Array:
         r"""The critic's loss :math:`E[D(G(z))] - E[D(x)] + \lambda\,GP`.
+
+        The training step computes the same loss (the model's :meth:`training_rules`).
 
         Args:
             real_samples: Real images ``(B, *sample_shape)``.
@@ -167,18 +173,15 @@ class WGAN(GAN):
                 f"{owner}: real_samples and fake_samples must have the same shape, got "
                 f"{real.shape} and {fake.shape}"
             )
+        rules = self.training_rules(training=training)
+        key = (
+            draw_key(rngs, self.sample_stream, owner=owner, streams=PENALTY_STREAMS)
+            if rules.objective.penalized
+            else jax.random.key(0)  # unused: no penalty draws from it
+        )
         with precision_scope(self._matmul_precision):
-            loss = wasserstein_discriminator_loss(
-                self.discriminator.logits(real, training=training),
-                self.discriminator.logits(fake, training=training),
-            )
-            weight = self.gradient_penalty_weight
-            if weight > 0:
-                key = draw_key(rngs, self.sample_stream, owner=owner, streams=PENALTY_STREAMS)
-                critic = pure_logits(self.discriminator, training)
-                loss = loss + gradient_penalty(
-                    critic, real, jax.lax.stop_gradient(fake), key, weight=weight
-                )
+            logits = rules.judge(self.discriminator, real, (), fake, ())
+            loss, _ = rules.critic_terms(self.discriminator, real, (), fake, logits, key, 0)
         return loss
 
     def generator_loss(self, fake_samples: jax.Array, *, training: bool | None = None) -> jax.Array:
@@ -195,11 +198,15 @@ class WGAN(GAN):
         fake = check_samples(
             "fake_samples", fake_samples, self.sample_shape, owner=owner, layout=self._layout_name()
         )
+        rules = self.training_rules(training=training)
         with precision_scope(self._matmul_precision):
-            return wasserstein_generator_loss(self.discriminator.logits(fake, training=training))
+            return rules.objective.generator_loss(f32(rules.critic(self.discriminator, fake, ())))
 
     def clip_critic_weights(self, clip_value: float | None = None) -> None:
         """Clip every parameter of the critic to ``[-c, c]`` (the original WGAN).
+
+        The training step applies the same clipping after each critic update when the
+        config has ``use_gradient_penalty=False``.
 
         Args:
             clip_value: ``c``; None uses the config's ``clip_value``.
@@ -207,5 +214,5 @@ class WGAN(GAN):
         c = self.config.clip_value if clip_value is None else clip_value
         if not c > 0:
             raise ValueError(f"WGAN.clip_critic_weights: clip_value must be > 0, got {c!r}")
-        params = nnx.state(self.discriminator, nnx.Param)
-        nnx.update(self.discriminator, jax.tree.map(lambda p: jnp.clip(p, -c, c), params))
+        rules = dataclasses.replace(self.training_rules(), critic_clip=float(c))
+        rules.after_discriminator_update(self.discriminator)
