@@ -306,3 +306,39 @@ def test_a_signal_on_a_checkpoint_step_stops_cleanly_with_that_checkpoint(tmp_pa
     with pytest.raises(TrainingInterrupted, match="checkpoint saved at step 4"):
         run.fit()
     assert run.checkpoints.all_steps() == [4]
+
+
+def grain_trainer(workdir, steps):
+    """A trainer fed by the grain pipeline the CLI builds (its position saved by grain)."""
+    from artifex.generative_models.training.data import ArraySource, make_pipeline
+
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, size=(40, 6, 6, 1)).astype(np.float32)
+    source = ArraySource(images, source_layout="NHWC", input_range=(-1.0, 1.0))
+    model = GANConfig(
+        generator=GeneratorConfig(hidden_dims=(8,), output_shape=(6, 6, 1), latent_dim=4),
+        discriminator=DiscriminatorConfig(hidden_dims=(8,)),
+    )
+    config = TrainingConfig(
+        steps=steps,
+        steps_per_dispatch=2,
+        logging=LoggingConfig(log_every=2, sample_every=0),
+        checkpoint=CheckpointConfig(directory=str(workdir), every_n_steps=4, keep_last=2),
+    )
+    data = make_pipeline(source, batch_size=8, seed=3, prefetch=0)
+    return Trainer(GAN(model, rngs=nnx.Rngs(0)), data, config)
+
+
+def test_a_grain_pipeline_resumes_the_same_batches_after_a_restart(tmp_path):
+    straight = grain_trainer(tmp_path / "straight", steps=8)
+    straight.fit()
+    first = grain_trainer(tmp_path / "halves", steps=4)
+    first.fit()
+    assert (tmp_path / "halves" / "checkpoints" / "4" / "data").is_dir()  # grain's handler
+    second = grain_trainer(tmp_path / "halves", steps=8)
+    second.fit()  # resumes from step 4: its pipeline continues at the batch step 5 reads
+    assert_same_state(straight.state, second.state)
+    # The data streams stand at the same batch too (40 examples, 5 batches per epoch, the
+    # runs are past the first epoch).
+    for _ in range(3):
+        np.testing.assert_array_equal(next(straight.data)["image"], next(second.data)["image"])
