@@ -4,9 +4,14 @@ Subpackages:
     layers: Reusable layers (spectral norm, pixel norm, minibatch standard deviation,
         equalized learning rate, AdaIN and modulated convolution, noise injection,
         residual blocks).
+
+Precision is chosen when a network is built: its config's ``dtype`` (compute) and
+``param_dtype`` (storage) reach every layer; :func:`compute_dtypes` reads it back from a
+built module.
 """
 
 from artifex.generative_models.nets import layers
+from artifex.generative_models.nets._precision import compute_dtypes, layer_dtypes
 from artifex.generative_models.nets.conditional import (
     ConditionalDiscriminator,
     ConditionalGenerator,
@@ -61,5 +66,7 @@ __all__ = [
     "WGANDiscriminator",
     "WGANGenerator",
     "__version__",
+    "compute_dtypes",
+    "layer_dtypes",
     "layers",
 ]

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
+from flax.nnx.nn.dtypes import promote_dtype
 
 from artifex.generative_models.core.configuration import (
     ConditionalDiscriminatorConfig,
@@ -29,6 +30,7 @@ from artifex.generative_models.core.configuration import (
     ConditionalParams,
 )
 from artifex.generative_models.nets._base import check_batch, to_nhwc
+from artifex.generative_models.nets._precision import layer_dtypes
 from artifex.generative_models.nets.conv import ConvDiscriminator, ConvGenerator, check_images
 
 __all__ = [
@@ -101,13 +103,24 @@ class LabelEmbedding(nnx.Module):
         num_classes: Number of classes.
     """
 
-    def __init__(self, num_classes: int, features: int, *, rngs: nnx.Rngs):
-        self.embed = nnx.Embed(num_classes, features, rngs=rngs)
+    def __init__(
+        self,
+        num_classes: int,
+        features: int,
+        *,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
+        rngs: nnx.Rngs,
+    ):
+        self.embed = nnx.Embed(
+            num_classes, features, dtype=dtype, param_dtype=param_dtype, rngs=rngs
+        )
         self.num_classes = num_classes
 
     def __call__(self, labels: jax.Array) -> jax.Array:
         """Embed checked labels: ``(B,)`` indices or ``(B, num_classes)`` rows → ``(B, F)``."""
-        table = self.embed.embedding[...]
+        # The table is stored in param_dtype and used in the compute dtype, as nnx.Embed does.
+        (table,) = promote_dtype((self.embed.embedding[...],), dtype=self.embed.dtype)
         if labels.ndim == 1:
             return jnp.take(table, labels, axis=0, mode="fill", fill_value=jnp.nan)
         return jnp.matmul(labels.astype(table.dtype), table, precision=jax.lax.Precision.HIGHEST)
@@ -173,7 +186,9 @@ class ConditionalGenerator(ConvGenerator):
         super().__init__(config, rngs=rngs, **options)
         params = self.config.conditional
         self.num_classes = params.num_classes
-        self.label_embedding = LabelEmbedding(params.num_classes, params.embedding_dim, rngs=rngs)
+        self.label_embedding = LabelEmbedding(
+            params.num_classes, params.embedding_dim, rngs=rngs, **layer_dtypes(self.config)
+        )
 
     def _condition_features(self) -> int:
         return self.config.conditional.embedding_dim
@@ -232,9 +247,14 @@ class ConditionalDiscriminator(ConvDiscriminator):
         super().__init__(config, rngs=rngs, **options)
         params = self.config.conditional
         self.num_classes = params.num_classes
-        self.label_embedding = LabelEmbedding(params.num_classes, params.embedding_dim, rngs=rngs)
+        self.label_embedding = LabelEmbedding(
+            params.num_classes, params.embedding_dim, rngs=rngs, **layer_dtypes(self.config)
+        )
         self.label_plane = nnx.Linear(
-            params.embedding_dim, self.layout.height * self.layout.width, rngs=rngs
+            params.embedding_dim,
+            self.layout.height * self.layout.width,
+            rngs=rngs,
+            **layer_dtypes(self.config),
         )
 
     def _condition_channels(self) -> int:

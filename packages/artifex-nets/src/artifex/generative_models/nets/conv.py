@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import jax
+import jax.numpy as jnp
 from flax import nnx
 
 from artifex.generative_models.core.configuration import (
@@ -52,6 +53,7 @@ from artifex.generative_models.nets._base import (
     to_nhwc,
     with_stream,
 )
+from artifex.generative_models.nets._precision import layer_dtypes
 from artifex.generative_models.nets.layers import SpectralNorm
 
 __all__ = [
@@ -240,11 +242,14 @@ def _centre_crop(x: jax.Array, size: Size) -> jax.Array:
 # -- blocks ---------------------------------------------------------------------------
 
 
-def _make_norm(kind: NormKind, channels: int, rngs: nnx.Rngs) -> nnx.Module | None:
+def _make_norm(
+    kind: NormKind, channels: int, rngs: nnx.Rngs, **precision: Any
+) -> nnx.Module | None:
     if kind == "batch":
-        return nnx.BatchNorm(channels, momentum=0.9, rngs=rngs)
+        # Flax keeps BatchNorm's running statistics in float32 whatever the dtypes.
+        return nnx.BatchNorm(channels, momentum=0.9, rngs=rngs, **precision)
     if kind == "instance":
-        return nnx.InstanceNorm(channels, rngs=rngs)
+        return nnx.InstanceNorm(channels, rngs=rngs, **precision)
     return None
 
 
@@ -267,8 +272,10 @@ class _Activated(nnx.Module):
         dropout_rate: float,
         rngs: nnx.Rngs,
         dropout_rngs: nnx.Rngs | None,
+        dtype: Any,
+        param_dtype: Any,
     ) -> None:
-        self.norm = nnx.data(_make_norm(norm, channels, rngs))
+        self.norm = nnx.data(_make_norm(norm, channels, rngs, dtype=dtype, param_dtype=param_dtype))
         # Each Dropout forks its own key from the shared stream, so layers draw
         # independent masks even when the stream was derived from ``params``.
         if dropout_rate > 0 and dropout_rngs is None:
@@ -325,6 +332,8 @@ class ConvBlock(_Activated):
         leaky_relu_slope: float = 0.2,
         dropout_rate: float = 0.0,
         spectral_norm: bool = False,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
         rngs: nnx.Rngs,
         dropout_rngs: nnx.Rngs | None = None,
     ):
@@ -335,6 +344,8 @@ class ConvBlock(_Activated):
             kernel_size,
             strides=stride,
             padding=_flax_padding(padding, kernel_size, transpose=transpose),
+            dtype=dtype,
+            param_dtype=param_dtype,
             rngs=rngs,
         )
         self.conv = _maybe_spectral(conv, spectral_norm, rngs)
@@ -347,6 +358,8 @@ class ConvBlock(_Activated):
             dropout_rate=dropout_rate,
             rngs=rngs,
             dropout_rngs=dropout_rngs,
+            dtype=dtype,
+            param_dtype=param_dtype,
         )
 
     def __call__(self, x: jax.Array, *, training: bool) -> jax.Array:
@@ -375,10 +388,14 @@ class MapProjection(_Activated):
         leaky_relu_slope: float = 0.2,
         dropout_rate: float = 0.0,
         spectral_norm: bool = False,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
         rngs: nnx.Rngs,
         dropout_rngs: nnx.Rngs | None = None,
     ):
-        dense = nnx.Linear(in_features, math.prod(map_shape), rngs=rngs)
+        dense = nnx.Linear(
+            in_features, math.prod(map_shape), dtype=dtype, param_dtype=param_dtype, rngs=rngs
+        )
         self.dense = _maybe_spectral(dense, spectral_norm, rngs)
         self.map_shape = tuple(map_shape)
         self._init_post(
@@ -389,6 +406,8 @@ class MapProjection(_Activated):
             dropout_rate=dropout_rate,
             rngs=rngs,
             dropout_rngs=dropout_rngs,
+            dtype=dtype,
+            param_dtype=param_dtype,
         )
 
     def __call__(self, h: jax.Array, *, training: bool) -> jax.Array:
@@ -494,12 +513,14 @@ class ConvGenerator(Network):
             "kernel_size": cfg.kernel_size,
             "stride": cfg.stride,
             "padding": cfg.padding,
+            **layer_dtypes(cfg),
         }
         self.projection = MapProjection(
             cfg.latent_dim + self._condition_features(),
             (*sizes[0], widths[0]),
             rngs=rngs,
             **hidden,
+            **layer_dtypes(cfg),
         )
         self.blocks = nnx.List(
             [
@@ -632,13 +653,16 @@ class ConvDiscriminator(Network):
                     spectral_norm=cfg.use_spectral_norm,
                     rngs=rngs,
                     dropout_rngs=dropout_rngs,
+                    **layer_dtypes(cfg),
                 )
                 for i in range(len(widths))
             ]
         )
         height, width = sizes[-1]
         self.output_layer = _maybe_spectral(
-            nnx.Linear(height * width * widths[-1], 1, rngs=rngs), cfg.use_spectral_norm, rngs
+            nnx.Linear(height * width * widths[-1], 1, rngs=rngs, **layer_dtypes(cfg)),
+            cfg.use_spectral_norm,
+            rngs,
         )
 
     def _make_config(self, config: Any, options: dict[str, Any]) -> Any:

@@ -45,6 +45,7 @@ from artifex.generative_models.nets._base import (
     to_nhwc,
     with_stream,
 )
+from artifex.generative_models.nets._precision import layer_dtypes
 from artifex.generative_models.nets.layers import ResidualBlock, reflect_pad
 from artifex.generative_models.nets.patchgan import apply_norm, make_norm
 
@@ -134,13 +135,19 @@ class CycleGANGenerator(Network):
         self.sizes = self._check_sizes()
         dims = cfg.hidden_dims
         edge_padding = "VALID" if self.reflect else EDGE_PAD
+        precision = layer_dtypes(cfg)
         self.stem = nnx.Conv(
-            self.input_layout.channels, dims[0], (7, 7), padding=edge_padding, rngs=rngs
+            self.input_layout.channels,
+            dims[0],
+            (7, 7),
+            padding=edge_padding,
+            rngs=rngs,
+            **precision,
         )
         self.stem_norm = nnx.data(make_norm(cfg, dims[0], rngs))
         self.down = nnx.List(
             [
-                nnx.Conv(dims[i], dims[i + 1], (3, 3), strides=2, padding=1, rngs=rngs)
+                nnx.Conv(dims[i], dims[i + 1], (3, 3), strides=2, padding=1, rngs=rngs, **precision)
                 for i in range(len(dims) - 1)
             ]
         )
@@ -155,6 +162,7 @@ class CycleGANGenerator(Network):
                     padding_mode="reflect" if self.reflect else "zero",
                     norm=norm_kind,
                     rngs=rngs,
+                    **precision,
                 )
                 for _ in range(cfg.n_residual_blocks)
             ]
@@ -167,7 +175,7 @@ class CycleGANGenerator(Network):
         self.up = nnx.List(
             [
                 nnx.ConvTranspose(
-                    dims[i + 1], dims[i], (3, 3), strides=2, padding="SAME", rngs=rngs
+                    dims[i + 1], dims[i], (3, 3), strides=2, padding="SAME", rngs=rngs, **precision
                 )
                 for i in reversed(range(len(dims) - 1))
             ]
@@ -176,7 +184,12 @@ class CycleGANGenerator(Network):
             [make_norm(cfg, dims[i], rngs) for i in reversed(range(len(dims) - 1))]
         )
         self.head = nnx.Conv(
-            dims[0], self.output_layout.channels, (7, 7), padding=edge_padding, rngs=rngs
+            dims[0],
+            self.output_layout.channels,
+            (7, 7),
+            padding=edge_padding,
+            rngs=rngs,
+            **precision,
         )
 
     def _check_sizes(self) -> tuple[tuple[int, int], ...]:

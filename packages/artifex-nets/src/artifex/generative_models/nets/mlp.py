@@ -18,6 +18,7 @@ import math
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 from flax import nnx
 
 from artifex.generative_models.core.configuration import (
@@ -32,6 +33,7 @@ from artifex.generative_models.nets._base import (
     check_batch,
     with_stream,
 )
+from artifex.generative_models.nets._precision import layer_dtypes
 from artifex.generative_models.nets.layers import SpectralNorm
 
 __all__ = ["DenseBlock", "Discriminator", "Generator"]
@@ -56,13 +58,19 @@ class DenseBlock(nnx.Module):
         batch_norm: bool,
         dropout_rate: float,
         spectral_norm: bool,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
         rngs: nnx.Rngs,
         dropout_rngs: nnx.Rngs | None = None,
     ):
-        dense = nnx.Linear(in_features, out_features, rngs=rngs)
+        precision = {"dtype": dtype, "param_dtype": param_dtype}
+        dense = nnx.Linear(in_features, out_features, rngs=rngs, **precision)
         self.dense: nnx.Module = SpectralNorm(dense, rngs=rngs) if spectral_norm else dense
         self.norm = nnx.data(
-            nnx.BatchNorm(out_features, momentum=0.9, rngs=rngs) if batch_norm else None
+            # Flax keeps BatchNorm's running statistics in float32 whatever the dtypes.
+            nnx.BatchNorm(out_features, momentum=0.9, rngs=rngs, **precision)
+            if batch_norm
+            else None
         )
         self.dropout = nnx.data(
             nnx.Dropout(dropout_rate, rngs=dropout_rngs or with_stream(rngs, "dropout"))
@@ -103,6 +111,7 @@ def _dense_stack(in_features: int, config: Any, *, rngs: nnx.Rngs) -> nnx.List:
                 spectral_norm=config.use_spectral_norm,
                 rngs=rngs,
                 dropout_rngs=dropout_rngs,
+                **layer_dtypes(config),
             )
             for i in range(len(config.hidden_dims))
         ]
@@ -141,7 +150,9 @@ class Generator(Network):
         self.latent_dim = cfg.latent_dim
         self.output_shape = cfg.output_shape
         self.blocks = _dense_stack(cfg.latent_dim, cfg, rngs=rngs)
-        self.output_layer = nnx.Linear(cfg.hidden_dims[-1], math.prod(cfg.output_shape), rngs=rngs)
+        self.output_layer = nnx.Linear(
+            cfg.hidden_dims[-1], math.prod(cfg.output_shape), rngs=rngs, **layer_dtypes(cfg)
+        )
 
     def __call__(self, z: jax.Array, training: bool | None = None) -> jax.Array:
         """Generate a batch of samples from latent vectors ``z`` of shape ``(B, latent_dim)``."""
@@ -220,7 +231,7 @@ class Discriminator(Network):
         cfg = self.config
         self.input_shape = shape
         self.blocks = _dense_stack(math.prod(shape), cfg, rngs=rngs)
-        self.output_layer = nnx.Linear(cfg.hidden_dims[-1], 1, rngs=rngs)
+        self.output_layer = nnx.Linear(cfg.hidden_dims[-1], 1, rngs=rngs, **layer_dtypes(cfg))
         self._rngs = nnx.data(None)
 
     def logits(self, x: jax.Array, training: bool | None = None) -> jax.Array:

@@ -49,6 +49,7 @@ from artifex.generative_models.nets._base import (
     to_nhwc,
     with_stream,
 )
+from artifex.generative_models.nets._precision import layer_dtypes
 from artifex.generative_models.nets.layers import SpectralNorm
 
 __all__ = ["CycleGANDiscriminator", "MultiScalePatchGANDiscriminator", "PatchGANDiscriminator"]
@@ -69,9 +70,10 @@ def conv_output_size(size: int, kernel: int, stride: int, padding: str | int) ->
 def make_norm(config: Any, channels: int, rngs: nnx.Rngs) -> Norm:
     """Batch norm, instance norm or none, as ``config.batch_norm`` / ``use_instance_norm`` say."""
     if config.batch_norm:
-        return nnx.BatchNorm(channels, momentum=0.9, rngs=rngs)
+        # Flax keeps BatchNorm's running statistics in float32 whatever the dtypes.
+        return nnx.BatchNorm(channels, momentum=0.9, rngs=rngs, **layer_dtypes(config))
     if config.use_instance_norm:
-        return nnx.InstanceNorm(channels, rngs=rngs)
+        return nnx.InstanceNorm(channels, rngs=rngs, **layer_dtypes(config))
     return None
 
 
@@ -117,6 +119,7 @@ class PatchConvBlock(nnx.Module):
             strides=stride,
             padding=config.padding,
             rngs=rngs,
+            **layer_dtypes(config),
         )
         self.conv: nnx.Module = SpectralNorm(conv, rngs=rngs) if config.use_spectral_norm else conv
         self.norm = nnx.data(make_norm(config, out_features, rngs) if normalize else None)
@@ -245,7 +248,13 @@ class PatchGANDiscriminator(Network):
             ]
         )
         output = nnx.Conv(
-            cfg.hidden_dims[-1], 1, cfg.kernel_size, strides=1, padding=cfg.padding, rngs=rngs
+            cfg.hidden_dims[-1],
+            1,
+            cfg.kernel_size,
+            strides=1,
+            padding=cfg.padding,
+            rngs=rngs,
+            **layer_dtypes(cfg),
         )
         self.output_layer: nnx.Module = (
             SpectralNorm(output, rngs=rngs) if cfg.use_spectral_norm else output

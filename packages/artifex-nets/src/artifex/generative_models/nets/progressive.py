@@ -45,6 +45,7 @@ from artifex.generative_models.nets._base import (
     from_nhwc,
     to_nhwc,
 )
+from artifex.generative_models.nets._precision import layer_dtypes
 from artifex.generative_models.nets.layers import (
     EqualizedConv,
     EqualizedLinear,
@@ -70,8 +71,11 @@ def make_conv(
     spectral: bool,
     rngs: nnx.Rngs,
     gain: float | None = None,
+    dtype: Any = None,
+    param_dtype: Any = jnp.float32,
 ) -> nnx.Module:
     """An NHWC convolution: :class:`EqualizedConv`, ``nnx.Conv`` or spectrally normalized."""
+    precision = {"dtype": dtype, "param_dtype": param_dtype}
     if equalized:
         return EqualizedConv(
             in_features,
@@ -80,9 +84,15 @@ def make_conv(
             padding=padding,
             gain=HE_GAIN if gain is None else gain,
             rngs=rngs,
+            **precision,
         )
     conv = nnx.Conv(
-        in_features, out_features, (kernel_size, kernel_size), padding=padding, rngs=rngs
+        in_features,
+        out_features,
+        (kernel_size, kernel_size),
+        padding=padding,
+        rngs=rngs,
+        **precision,
     )
     return SpectralNorm(conv, rngs=rngs) if spectral else conv
 
@@ -96,8 +106,11 @@ def make_dense(
     rngs: nnx.Rngs,
     gain: float | None = None,
     lr_multiplier: float = 1.0,
+    dtype: Any = None,
+    param_dtype: Any = jnp.float32,
 ) -> nnx.Module:
     """A dense layer: :class:`EqualizedLinear`, ``nnx.Linear`` or spectrally normalized."""
+    precision = {"dtype": dtype, "param_dtype": param_dtype}
     if equalized:
         return EqualizedLinear(
             in_features,
@@ -105,8 +118,9 @@ def make_dense(
             gain=HE_GAIN if gain is None else gain,
             lr_multiplier=lr_multiplier,
             rngs=rngs,
+            **precision,
         )
-    dense = nnx.Linear(in_features, out_features, rngs=rngs)
+    dense = nnx.Linear(in_features, out_features, rngs=rngs, **precision)
     return SpectralNorm(dense, rngs=rngs) if spectral else dense
 
 
@@ -156,6 +170,17 @@ def check_alpha(owner: str, alpha: Any) -> Any:
     return alpha
 
 
+def blend(alpha: Any, current: jax.Array, previous: jax.Array) -> jax.Array:
+    """``alpha * current + (1 - alpha) * previous`` in the dtype of ``current``.
+
+    A traced float32 ``alpha`` (the training step's fade-in) or a NumPy scalar would
+    otherwise promote a bf16 network's maps to float32; Python numbers are weakly typed.
+    """
+    if not isinstance(alpha, int | float):
+        alpha = jnp.asarray(alpha, current.dtype)
+    return alpha * current + (1 - alpha) * previous
+
+
 def is_exactly_one(alpha: Any) -> bool:
     """True for a Python ``alpha`` of 1: the fade-in is skipped altogether."""
     return isinstance(alpha, int | float) and alpha == 1.0
@@ -172,6 +197,8 @@ class ProgressiveConvBlock(nnx.Module):
         leaky_relu_slope: Negative slope of the leaky ReLUs.
         use_equalized_lr: :class:`EqualizedConv` instead of ``nnx.Conv``.
         use_spectral_norm: Spectral normalization of the convolutions.
+        dtype: Compute dtype of the convolutions; None infers it.
+        param_dtype: Storage dtype of the parameters.
 
     Attributes:
         conv1: ``in_channels -> out_channels``.
@@ -189,15 +216,20 @@ class ProgressiveConvBlock(nnx.Module):
         leaky_relu_slope: float = 0.2,
         use_equalized_lr: bool = False,
         use_spectral_norm: bool = False,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
     ):
         check_no_conflict("ProgressiveConvBlock", use_equalized_lr, use_spectral_norm)
-        eq, sn = use_equalized_lr, use_spectral_norm
-        self.conv1 = make_conv(
-            in_channels, out_channels, 3, padding=1, equalized=eq, spectral=sn, rngs=rngs
-        )
-        self.conv2 = make_conv(
-            out_channels, out_channels, 3, padding=1, equalized=eq, spectral=sn, rngs=rngs
-        )
+        conv = {
+            "padding": 1,
+            "equalized": use_equalized_lr,
+            "spectral": use_spectral_norm,
+            "rngs": rngs,
+            "dtype": dtype,
+            "param_dtype": param_dtype,
+        }
+        self.conv1 = make_conv(in_channels, out_channels, 3, **conv)
+        self.conv2 = make_conv(out_channels, out_channels, 3, **conv)
         self.pixel_norm = nnx.data(PixelNorm() if use_pixelnorm else None)
         self.use_pixelnorm = use_pixelnorm
         self.leaky_relu_slope = leaky_relu_slope
@@ -278,6 +310,7 @@ class ProgressiveGenerator(Network):
             rngs=rngs,
             # ProGAN's first layer: a 4x4 "convolution" of a 1x1 input, He gain / 4.
             gain=2**0.5 / cfg.start_size if equalized else None,
+            **layer_dtypes(cfg),
         )
         self.pixel_norm = nnx.data(PixelNorm() if cfg.use_pixel_norm else None)
         self.blocks = nnx.List(
@@ -289,6 +322,7 @@ class ProgressiveGenerator(Network):
                     use_pixelnorm=cfg.use_pixel_norm,
                     leaky_relu_slope=cfg.leaky_relu_slope,
                     use_equalized_lr=equalized,
+                    **layer_dtypes(cfg),
                 )
                 for s in range(cfg.num_stages - 1)
             ]
@@ -304,6 +338,7 @@ class ProgressiveGenerator(Network):
                     spectral=False,
                     rngs=rngs,
                     gain=1.0,
+                    **layer_dtypes(cfg),
                 )
                 for s in range(cfg.num_stages)
             ]
@@ -355,7 +390,7 @@ class ProgressiveGenerator(Network):
         rgb = apply(self.to_rgb_layers[stage], x, False)
         if stage > 0 and not is_exactly_one(alpha):
             previous_rgb = upsample(apply(self.to_rgb_layers[stage - 1], previous, False))
-            rgb = alpha * rgb + (1 - alpha) * previous_rgb
+            rgb = blend(alpha, rgb, previous_rgb)
         images = activation_fn(cfg.output_activation)(rgb)
         return from_nhwc(images, cfg.output_layout_at(stage))
 
@@ -421,6 +456,7 @@ class ProgressiveDiscriminator(Network):
                     equalized=eq,
                     spectral=sn,
                     rngs=rngs,
+                    **layer_dtypes(cfg),
                 )
                 for s in range(cfg.num_stages)
             ]
@@ -435,6 +471,7 @@ class ProgressiveDiscriminator(Network):
                     leaky_relu_slope=cfg.leaky_relu_slope,
                     use_equalized_lr=eq,
                     use_spectral_norm=sn,
+                    **layer_dtypes(cfg),
                 )
                 for s in range(cfg.num_stages - 1, 0, -1)
             ]
@@ -485,7 +522,7 @@ class ProgressiveDiscriminator(Network):
             h = self._block(stage, h, training)
             if not is_exactly_one(alpha):
                 previous = self._from_rgb(stage - 1, downsample(x), training)
-                h = alpha * h + (1 - alpha) * previous
+                h = blend(alpha, h, previous)
         for lower in range(stage - 1, 0, -1):
             h = self._block(lower, h, training)
         return self.final(h, training=training)
@@ -514,8 +551,16 @@ class FinalBlock(nnx.Module):
         self.use_minibatch_std = config.use_minibatch_std
         self.leaky_relu_slope = config.leaky_relu_slope
         self.channels = channels
+        precision = layer_dtypes(config)
         self.conv1 = make_conv(
-            channels + extra, channels, 3, padding=1, equalized=eq, spectral=sn, rngs=rngs
+            channels + extra,
+            channels,
+            3,
+            padding=1,
+            equalized=eq,
+            spectral=sn,
+            rngs=rngs,
+            **precision,
         )
         self.conv2 = make_conv(
             channels,
@@ -525,8 +570,11 @@ class FinalBlock(nnx.Module):
             equalized=eq,
             spectral=sn,
             rngs=rngs,
+            **precision,
         )
-        self.dense = make_dense(channels, 1, equalized=eq, spectral=sn, gain=1.0, rngs=rngs)
+        self.dense = make_dense(
+            channels, 1, equalized=eq, spectral=sn, gain=1.0, rngs=rngs, **precision
+        )
 
     def __call__(self, x: jax.Array, *, training: bool | None = None) -> jax.Array:
         """``(B, start_size, start_size, max_channels)`` maps to logits ``(B, 1)``."""

@@ -46,6 +46,7 @@ from artifex.generative_models.nets._base import (
     to_nhwc,
     with_stream,
 )
+from artifex.generative_models.nets._precision import layer_dtypes
 from artifex.generative_models.nets.layers import (
     AdaptiveInstanceNorm,
     NoiseInjection,
@@ -83,6 +84,8 @@ class MappingNetwork(nnx.Module):
         use_equalized_lr: :class:`EqualizedLinear` layers instead of ``nnx.Linear``.
         normalize_latent: Pixel-normalize ``z`` first (StyleGAN does).
         leaky_relu_slope: Negative slope of the leaky ReLUs.
+        dtype: Compute dtype of the dense layers; None infers it.
+        param_dtype: Storage dtype of the parameters.
 
     Attributes:
         layers: The dense layers, first to last.
@@ -99,6 +102,8 @@ class MappingNetwork(nnx.Module):
         use_equalized_lr: bool = True,
         normalize_latent: bool = True,
         leaky_relu_slope: float = 0.2,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
     ):
         owner = "MappingNetwork"
         self.latent_dim = check_positive_int(owner, "latent_dim", latent_dim)
@@ -113,6 +118,8 @@ class MappingNetwork(nnx.Module):
                     spectral=False,
                     lr_multiplier=lr_multiplier,
                     rngs=rngs,
+                    dtype=dtype,
+                    param_dtype=param_dtype,
                 )
                 for i in range(num_layers)
             ]
@@ -147,6 +154,8 @@ class StyleConvBlock(nnx.Module):
         use_noise: Add noise (a :class:`NoiseInjection` layer).
         use_equalized_lr: :class:`EqualizedConv` instead of ``nnx.Conv``.
         leaky_relu_slope: Negative slope of the leaky ReLU.
+        dtype: Compute dtype of the block's layers; None infers it.
+        param_dtype: Storage dtype of the parameters.
 
     Attributes:
         conv: The 3x3 convolution.
@@ -165,9 +174,12 @@ class StyleConvBlock(nnx.Module):
         use_noise: bool = True,
         use_equalized_lr: bool = False,
         leaky_relu_slope: float = 0.2,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
     ):
         self.in_channels = check_positive_int("StyleConvBlock", "in_channels", in_channels)
         self.upsample = upsample
+        precision = {"dtype": dtype, "param_dtype": param_dtype}
         self.conv = make_conv(
             in_channels,
             out_channels,
@@ -176,11 +188,14 @@ class StyleConvBlock(nnx.Module):
             equalized=use_equalized_lr,
             spectral=False,
             rngs=rngs,
+            **precision,
         )
         self.noise = nnx.data(
-            NoiseInjection(out_channels, rngs=with_stream(rngs, "noise")) if use_noise else None
+            NoiseInjection(out_channels, rngs=with_stream(rngs, "noise"), **precision)
+            if use_noise
+            else None
         )
-        self.adain = AdaptiveInstanceNorm(out_channels, style_dim, rngs=rngs)
+        self.adain = AdaptiveInstanceNorm(out_channels, style_dim, rngs=rngs, **precision)
         self.leaky_relu_slope = leaky_relu_slope
 
     def __call__(
@@ -259,9 +274,13 @@ class StyleGANGenerator(Network):
             lr_multiplier=cfg.mapping_lr_multiplier,
             use_equalized_lr=cfg.use_equalized_lr,
             leaky_relu_slope=cfg.leaky_relu_slope,
+            **layer_dtypes(cfg),
         )
         self.constant_input = nnx.Param(
-            jnp.ones((1, cfg.start_size, cfg.start_size, cfg.max_channels))
+            jnp.ones(
+                (1, cfg.start_size, cfg.start_size, cfg.max_channels),
+                layer_dtypes(cfg)["param_dtype"],
+            )
         )
         self.style_blocks = nnx.List(
             [
@@ -274,6 +293,7 @@ class StyleGANGenerator(Network):
                     use_noise=cfg.use_noise_injection,
                     use_equalized_lr=cfg.use_equalized_lr,
                     leaky_relu_slope=cfg.leaky_relu_slope,
+                    **layer_dtypes(cfg),
                 )
                 for i in range(cfg.num_blocks)
             ]
@@ -287,6 +307,7 @@ class StyleGANGenerator(Network):
             spectral=False,
             gain=1.0,
             rngs=rngs,
+            **layer_dtypes(cfg),
         )
 
     def _check_rngs(self, rngs: nnx.Rngs | None) -> None:
@@ -325,7 +346,9 @@ class StyleGANGenerator(Network):
         self._check_rngs(rngs)
         training = self.is_training(training)
         batch = styles.shape[0]
-        x = jnp.broadcast_to(self.constant_input[...], (batch, *self.constant_input.shape[1:]))
+        # The learned input is stored in param_dtype and used in the compute dtype.
+        constant = self.constant_input[...].astype(layer_dtypes(self.config)["dtype"])
+        x = jnp.broadcast_to(constant, (batch, *self.constant_input.shape[1:]))
         for block, style in zip(self.style_blocks, per_block, strict=True):
             x = block(x, style, rngs=rngs, training=training)
         rgb = apply(self.to_rgb, x, training)
@@ -408,25 +431,20 @@ class DiscriminatorResidualBlock(nnx.Module):
         leaky_relu_slope: float = 0.2,
         use_equalized_lr: bool = False,
         use_spectral_norm: bool = False,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
     ):
         check_no_conflict("DiscriminatorResidualBlock", use_equalized_lr, use_spectral_norm)
-        eq, sn = use_equalized_lr, use_spectral_norm
-        self.conv1 = make_conv(
-            in_channels, in_channels, 3, padding=1, equalized=eq, spectral=sn, rngs=rngs
-        )
-        self.conv2 = make_conv(
-            in_channels, out_channels, 3, padding=1, equalized=eq, spectral=sn, rngs=rngs
-        )
-        self.skip = make_conv(
-            in_channels,
-            out_channels,
-            1,
-            padding="VALID",
-            equalized=eq,
-            spectral=sn,
-            rngs=rngs,
-            gain=1.0,
-        )
+        conv = {
+            "equalized": use_equalized_lr,
+            "spectral": use_spectral_norm,
+            "rngs": rngs,
+            "dtype": dtype,
+            "param_dtype": param_dtype,
+        }
+        self.conv1 = make_conv(in_channels, in_channels, 3, padding=1, **conv)
+        self.conv2 = make_conv(in_channels, out_channels, 3, padding=1, **conv)
+        self.skip = make_conv(in_channels, out_channels, 1, padding="VALID", gain=1.0, **conv)
         self.leaky_relu_slope = leaky_relu_slope
 
     def __call__(self, x: jax.Array, *, training: bool | None = None) -> jax.Array:
@@ -509,7 +527,14 @@ class StyleGANDiscriminator(Network):
         self.input_shape = cfg.input_shape
         self.score_type = cfg.resolved_score_type()
         self.from_rgb = make_conv(
-            cfg.channels, channels[-1], 1, padding="VALID", equalized=eq, spectral=sn, rngs=rngs
+            cfg.channels,
+            channels[-1],
+            1,
+            padding="VALID",
+            equalized=eq,
+            spectral=sn,
+            rngs=rngs,
+            **layer_dtypes(cfg),
         )
         self.blocks = nnx.List(
             [
@@ -520,6 +545,7 @@ class StyleGANDiscriminator(Network):
                     leaky_relu_slope=cfg.leaky_relu_slope,
                     use_equalized_lr=eq,
                     use_spectral_norm=sn,
+                    **layer_dtypes(cfg),
                 )
                 for s in range(cfg.num_stages - 1, 0, -1)
             ]

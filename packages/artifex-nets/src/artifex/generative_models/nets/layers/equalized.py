@@ -16,10 +16,12 @@ References:
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 from flax import nnx
+from flax.nnx.nn.dtypes import promote_dtype
 
 from artifex.generative_models.nets.layers._checks import (
     check_bool,
@@ -46,6 +48,8 @@ class EqualizedLinear(nnx.Module):
     lr_multiplier`` so the effective bias starts at ``bias_init``.
 
     Attributes:
+        dtype: Compute dtype (None: inferred from the input and the parameters).
+        param_dtype: Storage dtype of the parameters.
         kernel: Stored weights ``(in_features, out_features)``.
         bias: Stored bias ``(out_features,)``, or ``None``.
         weight_scale: The run-time multiplier of ``kernel``.
@@ -63,6 +67,8 @@ class EqualizedLinear(nnx.Module):
         gain: float = HE_GAIN,
         lr_multiplier: float = 1.0,
         bias_init: float = 0.0,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
         rngs: nnx.Rngs,
     ):
         """Creates the layer.
@@ -75,6 +81,8 @@ class EqualizedLinear(nnx.Module):
                 default, 1 for a linear output.
             lr_multiplier: Relative learning rate of this layer, > 0.
             bias_init: Initial effective bias.
+            dtype: Compute dtype; None infers it from the input and the parameters.
+            param_dtype: Storage dtype of ``kernel`` and ``bias``.
             rngs: Supplies the weights (its ``params`` stream).
 
         Raises:
@@ -88,11 +96,14 @@ class EqualizedLinear(nnx.Module):
         self.lr_multiplier = check_positive_float(owner, "lr_multiplier", lr_multiplier)
         bias_init = check_finite_float(owner, "bias_init", bias_init)
         self.weight_scale = gain * self.lr_multiplier / math.sqrt(in_features)
+        self.dtype = dtype
+        self.param_dtype = param_dtype
         self.kernel = nnx.Param(
-            jax.random.normal(rngs.params(), (in_features, out_features)) / self.lr_multiplier
+            jax.random.normal(rngs.params(), (in_features, out_features), param_dtype)
+            / self.lr_multiplier
         )
         self.bias = (
-            nnx.Param(jnp.full((out_features,), bias_init / self.lr_multiplier))
+            nnx.Param(jnp.full((out_features,), bias_init / self.lr_multiplier, param_dtype))
             if use_bias
             else None
         )
@@ -110,9 +121,13 @@ class EqualizedLinear(nnx.Module):
             ValueError: If the last axis of ``x`` is not ``in_features``.
         """
         check_features("EqualizedLinear", x, self.in_features)
-        y = x @ (self.kernel[...] * self.weight_scale)
-        if self.bias is not None:
-            y = y + self.bias[...] * self.lr_multiplier
+        # Scaled in the parameters' own dtype, then cast to the compute dtype.
+        kernel = self.kernel[...] * self.weight_scale
+        bias = self.bias[...] * self.lr_multiplier if self.bias is not None else None
+        x, kernel, bias = promote_dtype((x, kernel, bias), dtype=self.dtype)
+        y = x @ kernel
+        if bias is not None:
+            y = y + bias
         return y
 
 
@@ -124,6 +139,8 @@ class EqualizedConv(nnx.Module):
     ``lr_multiplier``) and multiplied by ``gain * lr_multiplier / sqrt(fan_in)`` at run time.
 
     Attributes:
+        dtype: Compute dtype (None: inferred from the input and the parameters).
+        param_dtype: Storage dtype of the parameters.
         kernel: Stored weights ``(kh, kw, in_features, out_features)``.
         bias: Stored bias ``(out_features,)``, or ``None``.
         weight_scale: The run-time multiplier of ``kernel``.
@@ -147,6 +164,8 @@ class EqualizedConv(nnx.Module):
         gain: float = HE_GAIN,
         lr_multiplier: float = 1.0,
         bias_init: float = 0.0,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
         rngs: nnx.Rngs,
     ):
         """Creates the layer.
@@ -161,6 +180,8 @@ class EqualizedConv(nnx.Module):
             gain: Effective weight std times ``sqrt(fan_in)``; ``sqrt(2)`` by default.
             lr_multiplier: Relative learning rate of this layer, > 0.
             bias_init: Initial effective bias.
+            dtype: Compute dtype; None infers it from the input and the parameters.
+            param_dtype: Storage dtype of ``kernel`` and ``bias``.
             rngs: Supplies the weights (its ``params`` stream).
 
         Raises:
@@ -186,9 +207,13 @@ class EqualizedConv(nnx.Module):
         fan_in = self.kernel_size[0] * self.kernel_size[1] * in_features
         self.weight_scale = gain * self.lr_multiplier / math.sqrt(fan_in)
         shape = (*self.kernel_size, in_features, out_features)
-        self.kernel = nnx.Param(jax.random.normal(rngs.params(), shape) / self.lr_multiplier)
+        self.dtype = dtype
+        self.param_dtype = param_dtype
+        self.kernel = nnx.Param(
+            jax.random.normal(rngs.params(), shape, param_dtype) / self.lr_multiplier
+        )
         self.bias = (
-            nnx.Param(jnp.full((out_features,), bias_init / self.lr_multiplier))
+            nnx.Param(jnp.full((out_features,), bias_init / self.lr_multiplier, param_dtype))
             if use_bias
             else None
         )
@@ -209,13 +234,16 @@ class EqualizedConv(nnx.Module):
         padding: str | list[tuple[int, int]] = (
             self.padding if isinstance(self.padding, str) else [(self.padding, self.padding)] * 2
         )
+        kernel = self.kernel[...] * self.weight_scale
+        bias = self.bias[...] * self.lr_multiplier if self.bias is not None else None
+        x, kernel, bias = promote_dtype((x, kernel, bias), dtype=self.dtype)
         y = jax.lax.conv_general_dilated(
             x,
-            (self.kernel[...] * self.weight_scale).astype(x.dtype),
+            kernel,
             window_strides=(self.strides, self.strides),
             padding=padding,
             dimension_numbers=("NHWC", "HWIO", "NHWC"),
         )
-        if self.bias is not None:
-            y = y + (self.bias[...] * self.lr_multiplier).astype(y.dtype)
+        if bias is not None:
+            y = y + bias
         return y

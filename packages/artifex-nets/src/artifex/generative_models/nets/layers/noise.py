@@ -7,9 +7,12 @@ References:
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 from flax import nnx
+from flax.nnx.nn.dtypes import promote_dtype
 
 from artifex.generative_models.nets.layers._checks import (
     check_bool,
@@ -36,6 +39,8 @@ class NoiseInjection(nnx.Module):
 
     Attributes:
         weight: Per-channel noise strength ``(num_channels,)``, initialised to zeros.
+        dtype: Compute dtype (None: inferred from the input and ``weight``).
+        param_dtype: Storage dtype of ``weight``.
         num_channels: Channels of the input.
         deterministic: ``True`` in eval mode.
         rngs: The module's own ``noise`` stream, or ``None``.
@@ -46,6 +51,8 @@ class NoiseInjection(nnx.Module):
         num_channels: int,
         *,
         deterministic: bool = False,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
         rngs: nnx.Rngs | nnx.RngStream | None = None,
     ):
         """Creates the layer.
@@ -53,6 +60,9 @@ class NoiseInjection(nnx.Module):
         Args:
             num_channels: Channels of the input, ≥ 1.
             deterministic: Start in eval mode (no noise) if ``True``.
+            dtype: Compute dtype of the output and the noise; None infers it from the
+                input and ``weight``.
+            param_dtype: Storage dtype of ``weight``.
             rngs: Optional source of the module's own noise: an ``nnx.Rngs`` (its ``noise``
                 stream, which falls back to ``default``) or an ``nnx.RngStream``. It is
                 forked, so the layer's draws do not advance the caller's stream.
@@ -63,7 +73,9 @@ class NoiseInjection(nnx.Module):
         """
         self.num_channels = check_positive_int("NoiseInjection", "num_channels", num_channels)
         self.deterministic = check_bool("NoiseInjection", "deterministic", deterministic)
-        self.weight = nnx.Param(jnp.zeros((num_channels,)))
+        self.dtype = dtype
+        self.param_dtype = param_dtype
+        self.weight = nnx.Param(jnp.zeros((num_channels,), param_dtype))
         self.rngs: nnx.RngStream | None
         if isinstance(rngs, nnx.Rngs):
             self.rngs = rngs["noise"].fork()
@@ -120,10 +132,12 @@ class NoiseInjection(nnx.Module):
                     f"NoiseInjection: noise of shape {tuple(noise.shape)} does not broadcast "
                     f"to the input shape {tuple(x.shape)}"
                 )
-            return x + self.weight[...] * noise
+            x, weight, noise = promote_dtype((x, self.weight[...], noise), dtype=self.dtype)
+            return x + weight * noise
         deterministic = self.deterministic if training is None else not training
         if deterministic:
-            return x
+            return x if self.dtype is None else x.astype(self.dtype)
+        x, weight = promote_dtype((x, self.weight[...]), dtype=self.dtype)
         if key is None:
             if rngs is not None:
                 key = rngs["noise"]()
@@ -134,4 +148,4 @@ class NoiseInjection(nnx.Module):
                     "NoiseInjection needs a random key in training mode: pass key= or rngs= "
                     "to the call, construct it with rngs=, or call module.eval()"
                 )
-        return x + self.weight[...] * jax.random.normal(key, x.shape, x.dtype)
+        return x + weight * jax.random.normal(key, x.shape, x.dtype)

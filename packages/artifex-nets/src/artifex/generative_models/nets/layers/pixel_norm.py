@@ -55,4 +55,8 @@ class PixelNorm(nnx.Module):
                 "PixelNorm expects an NHWC input of rank 4 (or a (batch, features) input of "
                 f"rank 2), got shape {tuple(x.shape)}"
             )
-        return x / jnp.sqrt(jnp.mean(jnp.square(x), axis=-1, keepdims=True) + self.eps)
+        # The mean square in at least float32 (a bf16 sum over many channels is coarse);
+        # the result keeps the input's dtype.
+        wide = x.astype(jnp.promote_types(x.dtype, jnp.float32))
+        rms = jnp.sqrt(jnp.mean(jnp.square(wide), axis=-1, keepdims=True) + self.eps)
+        return (wide / rms).astype(x.dtype)

@@ -9,7 +9,7 @@ References:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
@@ -56,11 +56,14 @@ def reflect_pad(x: jax.Array, pad: int) -> jax.Array:
     return jnp.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="reflect")
 
 
-def _make_norm(norm: str, channels: int, rngs: nnx.Rngs) -> nnx.InstanceNorm | nnx.BatchNorm | None:
+def _make_norm(
+    norm: str, channels: int, rngs: nnx.Rngs, **precision: Any
+) -> nnx.InstanceNorm | nnx.BatchNorm | None:
     if norm == "instance":
-        return nnx.InstanceNorm(channels, rngs=rngs)
+        return nnx.InstanceNorm(channels, rngs=rngs, **precision)
     if norm == "batch":
-        return nnx.BatchNorm(channels, rngs=rngs)
+        # Flax keeps BatchNorm's running statistics in float32 whatever the dtypes.
+        return nnx.BatchNorm(channels, rngs=rngs, **precision)
     return None
 
 
@@ -91,6 +94,8 @@ class ResidualBlock(nnx.Module):
         *,
         padding_mode: PaddingMode = "reflect",
         norm: NormKind = "instance",
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
         rngs: nnx.Rngs,
     ):
         """Creates the block.
@@ -99,6 +104,8 @@ class ResidualBlock(nnx.Module):
             channels: Channels of input and output, ≥ 1.
             padding_mode: ``"reflect"`` (CycleGAN's choice) or ``"zero"``.
             norm: ``"instance"`` (CycleGAN's choice), ``"batch"`` or ``"none"``.
+            dtype: Compute dtype of the convolutions and norms; None infers it.
+            param_dtype: Storage dtype of the parameters.
             rngs: Supplies the weights.
 
         Raises:
@@ -108,10 +115,11 @@ class ResidualBlock(nnx.Module):
         self.channels = check_positive_int(owner, "channels", channels)
         self.padding_mode = check_choice(owner, "padding_mode", padding_mode, ("reflect", "zero"))
         self.norm = check_choice(owner, "norm", norm, ("instance", "batch", "none"))
-        self.conv1 = nnx.Conv(channels, channels, (3, 3), padding="VALID", rngs=rngs)
-        self.norm1 = _make_norm(norm, channels, rngs)
-        self.conv2 = nnx.Conv(channels, channels, (3, 3), padding="VALID", rngs=rngs)
-        self.norm2 = _make_norm(norm, channels, rngs)
+        precision = {"dtype": dtype, "param_dtype": param_dtype}
+        self.conv1 = nnx.Conv(channels, channels, (3, 3), padding="VALID", rngs=rngs, **precision)
+        self.norm1 = _make_norm(norm, channels, rngs, **precision)
+        self.conv2 = nnx.Conv(channels, channels, (3, 3), padding="VALID", rngs=rngs, **precision)
+        self.norm2 = _make_norm(norm, channels, rngs, **precision)
 
     def _pad(self, x: jax.Array) -> jax.Array:
         if self.padding_mode == "reflect":

@@ -187,7 +187,9 @@ class SpectralNorm(nnx.Module):
         )
         self.layer = layer
         kernel = layer.kernel[...]
-        u = jax.random.normal(rngs.params(), (kernel.shape[-1],), kernel.dtype)
+        # The power-iteration state is float32 whatever the kernel's storage dtype: a
+        # bf16 ``u`` would make every sigma estimate coarse.
+        u = jax.random.normal(rngs.params(), (kernel.shape[-1],), jnp.float32)
         u = _l2_normalize(u, self.eps)
         _, _, sigma = spectral_normalize(
             kernel, u, n_power_iterations=self.n_power_iterations, eps=self.eps

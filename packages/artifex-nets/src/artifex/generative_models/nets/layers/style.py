@@ -14,10 +14,12 @@ References:
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 from flax import nnx
+from flax.nnx.nn.dtypes import canonicalize_dtype, promote_dtype
 
 from artifex.generative_models.nets.layers._checks import (
     check_bool,
@@ -42,19 +44,33 @@ class AdaptiveInstanceNorm(nnx.Module):
 
     Attributes:
         style_scale: ``nnx.Linear(style_dim, num_features)``; its output is added to 1.
+        dtype: Compute dtype (None: inferred from the input and the parameters).
+        param_dtype: Storage dtype of the parameters.
         style_bias: ``nnx.Linear(style_dim, num_features)``.
         num_features: Channels of the feature maps.
         style_dim: Length of the style vector.
         eps: Added to the variance.
     """
 
-    def __init__(self, num_features: int, style_dim: int, *, eps: float = 1e-8, rngs: nnx.Rngs):
+    def __init__(
+        self,
+        num_features: int,
+        style_dim: int,
+        *,
+        eps: float = 1e-8,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
+        rngs: nnx.Rngs,
+    ):
         """Creates the layer.
 
         Args:
             num_features: Channels of the feature maps, ≥ 1.
             style_dim: Length of the style vector, ≥ 1.
             eps: Added to the variance, > 0.
+            dtype: Compute dtype of the output and the affine maps; None infers it from
+                the input and the parameters. The statistics are at least float32.
+            param_dtype: Storage dtype of the affine maps' parameters.
             rngs: Supplies the affine maps' weights.
 
         Raises:
@@ -64,8 +80,11 @@ class AdaptiveInstanceNorm(nnx.Module):
         self.num_features = check_positive_int(owner, "num_features", num_features)
         self.style_dim = check_positive_int(owner, "style_dim", style_dim)
         self.eps = check_positive_float(owner, "eps", eps)
-        self.style_scale = nnx.Linear(style_dim, num_features, rngs=rngs)
-        self.style_bias = nnx.Linear(style_dim, num_features, rngs=rngs)
+        self.dtype = dtype
+        self.param_dtype = param_dtype
+        precision = {"dtype": dtype, "param_dtype": param_dtype}
+        self.style_scale = nnx.Linear(style_dim, num_features, rngs=rngs, **precision)
+        self.style_bias = nnx.Linear(style_dim, num_features, rngs=rngs, **precision)
 
     def __call__(self, x: jax.Array, style: jax.Array) -> jax.Array:
         """Normalizes ``x`` per sample and channel, then applies the style.
@@ -82,9 +101,12 @@ class AdaptiveInstanceNorm(nnx.Module):
         """
         check_nhwc("AdaptiveInstanceNorm", x, self.num_features)
         check_style("AdaptiveInstanceNorm", style, self.style_dim, x.shape[0])
-        mean = jnp.mean(x, axis=(1, 2), keepdims=True)
-        var = jnp.var(x, axis=(1, 2), keepdims=True)
-        normalized = (x - mean) / jnp.sqrt(var + self.eps)
+        dtype = canonicalize_dtype(x, jnp.zeros((), self.param_dtype), dtype=self.dtype)
+        # Statistics in at least float32, as Flax's norms keep them: bf16 variances are coarse.
+        stats = x.astype(jnp.promote_types(x.dtype, jnp.float32))
+        mean = jnp.mean(stats, axis=(1, 2), keepdims=True)
+        var = jnp.var(stats, axis=(1, 2), keepdims=True)
+        normalized = ((stats - mean) / jnp.sqrt(var + self.eps)).astype(dtype)
         scale = self.style_scale(style)[:, None, None, :]
         bias = self.style_bias(style)[:, None, None, :]
         return normalized * (1 + scale) + bias
@@ -109,6 +131,8 @@ class ModulatedConv(nnx.Module):
 
     Attributes:
         affine: Style to per-input-channel scales ``s``.
+        dtype: Compute dtype (None: inferred from the input and the parameters).
+        param_dtype: Storage dtype of the parameters.
         kernel: Stored weights ``(k, k, in_features, out_features)``.
         bias: ``(out_features,)`` or ``None``.
         weight_scale: ``1 / sqrt(k * k * in_features)``.
@@ -128,6 +152,8 @@ class ModulatedConv(nnx.Module):
         upsample: bool = False,
         use_bias: bool = True,
         eps: float = 1e-8,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
         rngs: nnx.Rngs,
     ):
         """Creates the layer.
@@ -141,6 +167,8 @@ class ModulatedConv(nnx.Module):
             upsample: Upsample the input 2× (nearest) before the convolution.
             use_bias: Add a per-channel bias, initialised to zero.
             eps: Added under the demodulation square root, > 0.
+            dtype: Compute dtype; None infers it from the input and the parameters.
+            param_dtype: Storage dtype of the parameters.
             rngs: Supplies the weights.
 
         Raises:
@@ -155,11 +183,21 @@ class ModulatedConv(nnx.Module):
         self.upsample = check_bool(owner, "upsample", upsample)
         use_bias = check_bool(owner, "use_bias", use_bias)
         self.eps = check_positive_float(owner, "eps", eps)
-        self.affine = EqualizedLinear(style_dim, in_features, gain=1.0, bias_init=1.0, rngs=rngs)
+        self.dtype = dtype
+        self.param_dtype = param_dtype
+        self.affine = EqualizedLinear(
+            style_dim,
+            in_features,
+            gain=1.0,
+            bias_init=1.0,
+            dtype=dtype,
+            param_dtype=param_dtype,
+            rngs=rngs,
+        )
         shape = (*self.kernel_size, in_features, out_features)
-        self.kernel = nnx.Param(jax.random.normal(rngs.params(), shape))
+        self.kernel = nnx.Param(jax.random.normal(rngs.params(), shape, param_dtype))
         self.weight_scale = 1.0 / math.sqrt(self.kernel_size[0] * self.kernel_size[1] * in_features)
-        self.bias = nnx.Param(jnp.zeros((out_features,))) if use_bias else None
+        self.bias = nnx.Param(jnp.zeros((out_features,), param_dtype)) if use_bias else None
 
     def __call__(self, x: jax.Array, style: jax.Array) -> jax.Array:
         """Applies the style-modulated convolution.
@@ -176,13 +214,16 @@ class ModulatedConv(nnx.Module):
         """
         check_nhwc("ModulatedConv", x, self.in_features)
         check_style("ModulatedConv", style, self.style_dim, x.shape[0])
-        scales = self.affine(style)  # (N, in)
-        weight = self.kernel[...] * self.weight_scale
+        bias = self.bias[...] if self.bias is not None else None
+        x, scales, weight, bias = promote_dtype(
+            (x, self.affine(style), self.kernel[...] * self.weight_scale, bias),
+            dtype=self.dtype,
+        )  # scales: (N, in)
         if self.upsample:
             x = jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2)
         y = jax.lax.conv_general_dilated(
-            x * scales[:, None, None, :].astype(x.dtype),
-            weight.astype(x.dtype),
+            x * scales[:, None, None, :],
+            weight,
             window_strides=(1, 1),
             padding="SAME",
             dimension_numbers=("NHWC", "HWIO", "NHWC"),
@@ -191,6 +232,6 @@ class ModulatedConv(nnx.Module):
             # ‖w'[..., o]‖² = Σ_i s_i² Σ_{kh,kw} w[kh, kw, i, o]²
             squared_norms = jnp.square(scales) @ jnp.sum(jnp.square(weight), axis=(0, 1))
             y = y * jax.lax.rsqrt(squared_norms + self.eps)[:, None, None, :].astype(y.dtype)
-        if self.bias is not None:
-            y = y + self.bias[...].astype(y.dtype)
+        if bias is not None:
+            y = y + bias
         return y
