@@ -76,6 +76,6 @@ def test_every_preset_builds_its_model_and_accepts_the_bundled_digits(name, tmp_
     # The trainer accepts the model, the config and the data (nothing is compiled yet).
     data = make_pipeline(source, batch_size=experiment.training.data.batch_size, seed=0)
     trainer = Trainer(model, data, experiment, workdir=tmp_path)
-    assert trainer._next_batches(1)[trainer.game.batch_keys[0]].shape[2] == (
+    assert trainer._next_batches(1)[next(iter(trainer.rules.batch_shapes()))].shape[2] == (
         experiment.training.data.batch_size
     )

@@ -34,9 +34,9 @@ from artifex.generative_models.models.gan import (
     ConditionalGAN,
     CycleGAN,
     ProgressiveGAN,
+    ProgressiveRules,
     StyleGAN,
 )
-from artifex.generative_models.training.games import ProgressiveGame, progressive_game
 from artifex.generative_models.training.trainer import Trainer
 
 
@@ -148,7 +148,7 @@ def test_stylegan_trains_with_noise_and_style_mixing(tmp_path):
     trainer = Trainer(model, Images(model.sample_shape), training(), workdir=tmp_path)
     trainer.fit()
     assert moved(before, params_of(model.generator.mapping))
-    assert trainer.game.style_mixing_prob == 0.9 and trainer.game.num_blocks >= 2
+    assert trainer.rules.style_mixing_prob == 0.9 and trainer.rules.num_blocks >= 2
     assert np.isfinite(trainer.history[-1]["g_loss"])
 
 
@@ -164,21 +164,23 @@ def _progressive():
 def test_progressive_fade_in_follows_the_config_schedule():
     # The in-program alpha (a formula of the step) against the config's own stage_at.
     model = _progressive()
+    rules = model.training_rules()
     for step in range(8):
         stage, alpha = model.config.stage_at(step)
-        game = progressive_game(model, stage)
-        assert float(game.alpha(jnp.asarray(step))) == pytest.approx(alpha), step
+        in_force = rules.phase_at(step)
+        assert in_force.stage == stage, step
+        assert float(in_force.alpha(jnp.asarray(step))) == pytest.approx(alpha), step
 
 
 def test_progressive_gan_grows_through_its_stages_while_training(tmp_path):
     model = _progressive()
     final = tuple(model.config.generator.output_layout.shape)
     trainer = Trainer(model, Images(final), training(steps=8), workdir=tmp_path)
-    assert trainer.game.stage == 0
+    assert trainer.rules.stage == 0
     before = params_of(model.generator)
     trainer.fit()
     # Steps 0-1 stage 0, 2-3 fade-in of stage 1, then stage 1: the trainer moved on.
-    assert isinstance(trainer.game, ProgressiveGame) and trainer.game.stage == 1
+    assert isinstance(trainer.rules, ProgressiveRules) and trainer.rules.stage == 1
     assert model.stage == 1 and model.generate(2).shape == (2, *final)
     assert moved(before, params_of(model.generator))
     assert all(np.isfinite(row["d_loss"]) for row in trainer.history)
@@ -187,7 +189,7 @@ def test_progressive_gan_grows_through_its_stages_while_training(tmp_path):
 def test_progressive_stages_must_start_on_dispatch_boundaries(tmp_path):
     model = _progressive()
     final = tuple(model.config.generator.output_layout.shape)
-    with pytest.raises(ValueError, match=r"stage 1 .* starts at step 2.*steps_per_dispatch=4"):
+    with pytest.raises(ValueError, match=r"change at step 2 \(a ProgressiveGAN stage.*steps_per_dispatch=4"):
         Trainer(model, Images(final), training(steps=8, k=4), workdir=tmp_path)
 
 
@@ -229,21 +231,20 @@ def test_cyclegan_refuses_single_domain_batches(tmp_path):
         trainer.fit()
 
 
-def _mlp_gan():
-    return GAN(
-        GANConfig(
-            generator=GeneratorConfig(hidden_dims=(16,), output_shape=(8,), latent_dim=4),
-            discriminator=DiscriminatorConfig(hidden_dims=(16,), batch_norm=True),
-        ),
-        rngs=nnx.Rngs(0),
+def _mlp_gan(dtype="float32"):
+    config = GANConfig(
+        generator=GeneratorConfig(hidden_dims=(16,), output_shape=(8,), latent_dim=4),
+        discriminator=DiscriminatorConfig(hidden_dims=(16,), batch_norm=True),
     )
+    # Precision is chosen when the networks are built.
+    return GAN(config.with_compute_dtype(dtype), rngs=nnx.Rngs(0))
 
 
 def test_bf16_computes_in_bf16_and_keeps_float32_parameters(tmp_path):
     runs = {}
     for dtype in ("float32", "bfloat16"):
         trainer = Trainer(
-            _mlp_gan(),
+            _mlp_gan(dtype),
             Images((8,), batch=8),
             training(steps=4, precision=PrecisionConfig(compute_dtype=dtype)),
             workdir=tmp_path / dtype,
@@ -260,7 +261,7 @@ def test_bf16_computes_in_bf16_and_keeps_float32_parameters(tmp_path):
     assert "bf16" not in runs["float32"][1]
     # Parameters, optimizer moments, batch statistics and EMA stay float32.
     floats = [
-        x for x in jax.tree.leaves(bf16.state["nets"]) if jnp.issubdtype(x.dtype, jnp.floating)
+        x for x in jax.tree.leaves(bf16.state.nets) if jnp.issubdtype(x.dtype, jnp.floating)
     ]
     assert floats and all(x.dtype == jnp.float32 for x in floats)
     # Same seed and data: bf16 rounding makes the runs close but not identical.
@@ -312,13 +313,14 @@ def test_lsgan_sum_reduction_reaches_the_trainer_objective():
         ExperimentConfig,
         LSGANConfig,
     )
-    from artifex.generative_models.training.trainer import objective_of
+    from artifex.generative_models.models.gan import LSGAN
+    from artifex.generative_models.training.trainer import rules_of
 
     experiment = ExperimentConfig(
         model=_tiny_conv(LSGANConfig, reduction="sum", a=-1.0, b=1.0, c=0.0),
         training=TrainingConfig(),
     )
-    objective = objective_of(experiment)
+    objective = rules_of(LSGAN(experiment.model, rngs=nnx.Rngs(0)), experiment).objective
     real, fake = jnp.array([[0.5], [1.5]]), jnp.array([[0.0], [-2.0]])
     # Sum over the batch: 0.5 * sum((real - b)^2) + 0.5 * sum((fake - a)^2), by hand.
     expected = 0.5 * ((0.5 - 1) ** 2 + (1.5 - 1) ** 2) + 0.5 * ((0 + 1) ** 2 + (-2 + 1) ** 2)

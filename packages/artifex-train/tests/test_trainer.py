@@ -99,11 +99,11 @@ def test_ema_is_the_running_average_of_the_generator(tmp_path):
     params = [snapshot(run.model.generator)]
     for step in (1, 2):
         run.fit(step)
-        params.append(snapshot(nnx.merge(run.graphdef, run.state["nets"])[0]))
+        params.append(snapshot(nnx.merge(run.graphdef, run.state.nets)[0]))
     expected = params[0]
     for p in params[1:]:
         expected = jax.tree.map(lambda e, q: 0.5 * e + 0.5 * q, expected, p)
-    for a, b in zip(jax.tree.leaves(expected), jax.tree.leaves(run.state["ema"]), strict=True):
+    for a, b in zip(jax.tree.leaves(expected), jax.tree.leaves(run.state.ema), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6)
 
 
@@ -112,7 +112,7 @@ def test_a_nan_loss_stops_the_run_naming_the_step_and_the_last_checkpoint(tmp_pa
     with pytest.raises(NonFiniteLossError, match=r"at step 6; .* last good checkpoint is step 4"):
         run.fit()
     # The bad update was not applied: every parameter is finite.
-    assert all(np.all(np.isfinite(x)) for x in leaves(nnx.state(run.state["nets"], nnx.Param)))
+    assert all(np.all(np.isfinite(x)) for x in leaves(nnx.state(run.state.nets, nnx.Param)))
 
 
 def test_fit_writes_the_metrics_log_and_moves_the_model(tmp_path):

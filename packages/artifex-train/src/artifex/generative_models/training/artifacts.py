@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["image_grid", "save_image_grid", "save_loss_curves"]
+__all__ = ["image_grid", "save_grid", "save_image_grid", "save_loss_curves"]
 
 
 def image_grid(images: np.ndarray, *, columns: int | None = None, padding: int = 1) -> np.ndarray:
@@ -40,9 +40,13 @@ def save_image_grid(
     images: np.ndarray, path: str | Path, *, scale: int = 4, columns: int | None = None
 ) -> Path:
     """Write ``images`` (NHWC, [-1, 1]) as one PNG grid, each pixel ``scale`` x ``scale``."""
+    return save_grid(image_grid(images, columns=columns), path, scale=scale)
+
+
+def save_grid(grid: np.ndarray, path: str | Path, *, scale: int = 4) -> Path:
+    """Write a uint8 HWC grid (from :func:`image_grid`) as a PNG, each pixel enlarged."""
     from PIL import Image
 
-    grid = image_grid(images, columns=columns)
     grid = grid.repeat(scale, axis=0).repeat(scale, axis=1)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

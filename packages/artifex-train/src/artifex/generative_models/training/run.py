@@ -24,68 +24,40 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from flax import nnx
 
-from artifex.generative_models.core.configuration import (
-    ConditionalGANConfig,
-    CycleGANConfig,
-    DCGANConfig,
-    ExperimentConfig,
-    LSGANConfig,
-    ProgressiveGANConfig,
-    StyleGANConfig,
-    WGANConfig,
-)
-from artifex.generative_models.models.gan import (
-    DCGAN,
-    GAN,
-    LSGAN,
-    WGAN,
-    ConditionalGAN,
-    CycleGAN,
-    ProgressiveGAN,
-    StyleGAN,
-)
-from artifex.generative_models.training.artifacts import save_image_grid, save_loss_curves
+from artifex.generative_models.core.configuration import ExperimentConfig
+from artifex.generative_models.models.gan import build_model as build_family_model
+from artifex.generative_models.training.artifacts import save_loss_curves
+from artifex.generative_models.training.callbacks import SampleGrids
 from artifex.generative_models.training.data import (
     TransformedSource,
     pipeline_from_config,
     source_from_config,
     validate_source,
 )
-from artifex.generative_models.training.games import CycleGame, game_for
-from artifex.generative_models.training.trainer import Trainer
+from artifex.generative_models.training.trainer import Trainer, rules_of
 
 __all__ = ["build_model", "run_experiment", "validate_data"]
-
-_MODELS: list[tuple[type, type]] = [
-    (ConditionalGANConfig, ConditionalGAN),
-    (WGANConfig, WGAN),
-    (LSGANConfig, LSGAN),
-    (DCGANConfig, DCGAN),
-    (StyleGANConfig, StyleGAN),
-    (ProgressiveGANConfig, ProgressiveGAN),
-    (CycleGANConfig, CycleGAN),
-]
 
 
 def build_model(experiment: ExperimentConfig) -> Any:
     """The GAN model of the experiment's model config, initialised from its seed."""
-    model_class = next(
-        (model for config, model in _MODELS if isinstance(experiment.model, config)), GAN
-    )
-    seed = experiment.training.seed
-    return model_class(experiment.model, rngs=nnx.Rngs(params=seed, dropout=seed + 1))
+    return build_family_model(experiment.model, seed=experiment.training.seed)
 
 
-def validate_data(model: Any, source: Any) -> None:
+def _translates(rules: Any) -> bool:
+    """Whether the rules train an image-to-image translation (two domains per batch)."""
+    return "image_a" in rules.batch_shapes()
+
+
+def validate_data(model: Any, source: Any, experiment: ExperimentConfig | None = None) -> None:
     """Refuse a source ``model`` cannot train on (see :func:`validate_source`)."""
-    game = game_for(model)
-    shapes = game.expected_shapes()
-    if isinstance(game, CycleGame):
+    rules = model.training_rules() if experiment is None else rules_of(model, experiment)
+    shapes = rules.batch_shapes()
+    if _translates(rules):
         validate_source(source, shapes["image_a"], expected_shape_b=shapes["image_b"])
     else:
-        validate_source(source, shapes["image"], num_classes=getattr(game, "num_classes", None))
+        validate_source(source, shapes["image"], num_classes=getattr(rules, "num_classes", None))
 
 
 def _to_nhwc(images: jax.Array, data_format: str) -> np.ndarray:
@@ -109,25 +81,24 @@ def run_experiment(experiment: ExperimentConfig, out: str | Path) -> dict[str, A
 
     source = source_from_config(training.data, model_layout=data_format)
     # Refuse data that does not fit before anything is compiled.
-    validate_data(model, source)
+    validate_data(model, source, experiment)
     # The data config's batch size, seed, shuffling and workers; each process its share.
     batches = pipeline_from_config(
         training.data, source, shard_index=jax.process_index(), shard_count=jax.process_count()
     )
     trainer = Trainer(model, batches, experiment, workdir=out)
-    show = _sampler(trainer, source, training.logging.num_samples, num_classes, data_format)
-
-    def write_samples(step: int, name: str | None = None) -> None:
-        images, columns = show()
-        save_image_grid(images, out / "samples" / (name or f"step_{step:06d}.png"), columns=columns)
-
-    trainer.on_sample = write_samples
+    grids = SampleGrids(
+        _sampler(trainer, source, training.logging.num_samples, num_classes, data_format),
+        out / "samples",
+        every=training.logging.sample_every,
+    )
+    trainer.callbacks.append(grids)
     history = trainer.fit()
-    write_samples(trainer.step, "final.png")
+    grids.write(trainer, trainer.step, "final.png")
     save_loss_curves(history, out / "loss_curves.png")
     scores: dict[str, Any] = {"steps": trainer.step, "final": history[-1] if history else {}}
     if training.data.source == "digits":
-        if isinstance(trainer.game, CycleGame):
+        if _translates(trainer.rules):
             scores.update(_translation_scores(trainer, experiment, data_format))
         else:
             scores.update(_digits_scores(trainer, data_format, labels_count=num_classes))
@@ -138,12 +109,12 @@ def run_experiment(experiment: ExperimentConfig, out: str | Path) -> dict[str, A
 def _sampler(
     trainer: Trainer, source: Any, count: int, num_classes: int | None, data_format: str
 ) -> Any:
-    """A function returning ``(NHWC images, columns)`` of the current EMA generator."""
-    if isinstance(trainer.game, CycleGame):
+    """A function of the trainer returning ``(NHWC images, columns)`` of its EMA generator."""
+    if _translates(trainer.rules):
         examples = source.get_batch(np.arange(min(count, len(source))))
         a, b = examples["image_a"], examples["image_b"]
 
-        def translations() -> tuple[np.ndarray, int]:
+        def translations(trainer: Trainer) -> tuple[np.ndarray, int]:
             pair = trainer.ema_generator()
             rows = [a, pair.first(a, training=False), b, pair.second(b, training=False)]
             return np.concatenate([_to_nhwc(r, data_format) for r in rows]), len(a)
@@ -154,7 +125,7 @@ def _sampler(
     )
     labels = jnp.arange(count) % num_classes if num_classes else None
 
-    def samples() -> tuple[np.ndarray, int | None]:
+    def samples(trainer: Trainer) -> tuple[np.ndarray, int | None]:
         generator = trainer.ema_generator()
         extra = () if labels is None else (labels,)
         return _to_nhwc(generator(latent, *extra, training=False), data_format), None
@@ -214,8 +185,9 @@ def _digits_scores(trainer: Trainer, data_format: str, labels_count: int | None)
 
     held_out = load_digits("test")[0]  # (images, labels): the images
     generator = trainer.ema_generator()
-    if hasattr(generator, "set_stage"):  # a progressive run scored at its final stage
-        generator.set_stage(generator.num_stages - 1)
+    # A run with phases (a progressive one) is scored in its last phase.
+    final = trainer.rules.phase_at(max(trainer.rules.phase_starts(), default=0))
+    final.enter((generator,))
     count = 1000
     z = jax.random.normal(jax.random.key(12345), (count, trainer.model.latent_dim))
     if labels_count:

@@ -292,6 +292,10 @@ class TrainingConfig(ConfigBase):
             by the interval); >= 1.
         gradient_accumulation_steps: Micro-batches accumulated per update; >= 1.
         steps_per_dispatch: Iterations per compiled call (K); >= 1.
+        loop: How a compiled call runs its K iterations: ``"scan"`` (one rolled loop
+            body: a short program, what GPUs and TPUs run), ``"unrolled"`` (K bodies
+            written out: on XLA:CPU a scan body loses the fast convolution layouts) or
+            ``"auto"`` (unrolled on CPU, scan elsewhere). Both give the same state.
         ema: Generator weight averaging; None disables it.
         precision: Numeric precision.
         data: The training data.
@@ -310,6 +314,7 @@ class TrainingConfig(ConfigBase):
     r1_interval: int = 1
     gradient_accumulation_steps: int = 1
     steps_per_dispatch: int = 1
+    loop: Literal["auto", "scan", "unrolled"] = "auto"
     ema: EMAConfig | None = None
     precision: PrecisionConfig = config_field(default_factory=PrecisionConfig)
     data: DataConfig = config_field(default_factory=DataConfig)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import jax
@@ -370,7 +370,7 @@ class TrainingRules(Protocol):
         """The rules in force at iteration ``step``."""
         ...
 
-    def enter(self, players: tuple[Any, Any]) -> None:
+    def enter(self, players: Sequence[Any]) -> None:
         """Bring the players' static structure to these rules (a progressive stage)."""
         ...
 
@@ -429,7 +429,7 @@ class LatentRules:
         """These rules."""
         return self
 
-    def enter(self, players: tuple[Any, Any]) -> None:
+    def enter(self, players: Sequence[Any]) -> None:
         """Nothing to change."""
 
     def after_discriminator_update(self, d: Any) -> None:

@@ -191,7 +191,7 @@ class CycleRules:
         """These rules."""
         return self
 
-    def enter(self, players: tuple[Any, Any]) -> None:
+    def enter(self, players: Sequence[Any]) -> None:
         """Nothing to change."""
 
     def after_discriminator_update(self, d: Any) -> None:

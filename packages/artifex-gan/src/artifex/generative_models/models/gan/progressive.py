@@ -12,6 +12,7 @@ References:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -98,7 +99,7 @@ class ProgressiveRules(LatentRules):
         stage = self.schedule.stage_at(step)[0]
         return self if stage == self.stage else dataclasses.replace(self, stage=stage)
 
-    def enter(self, players: tuple[Any, Any]) -> None:
+    def enter(self, players: Sequence[Any]) -> None:
         """Move both networks to this stage (which blocks run: static structure)."""
         for network in players:
             network.set_stage(self.stage)
