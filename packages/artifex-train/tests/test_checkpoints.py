@@ -356,3 +356,10 @@ def test_state_that_is_not_json_is_refused_before_anything_is_written(store):
     with pytest.raises(TypeError, match="extra must be JSON"):
         store.save(1, make_state(0), {"when": object()})
     assert store.all_steps() == []
+
+
+def test_a_key_that_would_read_back_as_two_levels_is_refused(store):
+    with pytest.raises(ValueError, match="'a/b': keys must be non-empty, without '/'"):
+        store.save(1, {"a/b": jnp.zeros(2)}, {})
+    store.save(1, {"a": {"b": jnp.arange(2.0)}}, {})
+    np.testing.assert_array_equal(store.restore({"a": {"b": jnp.zeros(2)}})[1]["a"]["b"], [0, 1])

@@ -52,10 +52,15 @@ class CheckpointError(ValueError):
 
 
 def _key_name(key: Any) -> str:
+    name = str(key)
     for field in ("key", "idx", "name"):  # DictKey, SequenceKey / FlattenedIndexKey, GetAttrKey
         if hasattr(key, field):
-            return str(getattr(key, field))
-    return str(key)
+            name = str(getattr(key, field))
+            break
+    if not name or "/" in name:
+        # "/" separates the levels of a path: such a key would read back as two levels.
+        raise ValueError(f"the state has a key {name!r}: keys must be non-empty, without '/'")
+    return name
 
 
 def _is_prng_key(leaf: Any) -> bool:
