@@ -59,13 +59,13 @@ class Points:
         self.position = state["position"]
 
 
-def make_trainer(workdir, steps=STEPS, **checkpoint):
+def make_trainer(workdir, steps=STEPS, sample_every=0, **checkpoint):
     checkpoint = {"directory": str(workdir), "every_n_steps": EVERY, "keep_last": 3, **checkpoint}
     config = TrainingConfig(
         steps=steps,
         steps_per_dispatch=2,
         ema=EMAConfig(decay=0.5),
-        logging=LoggingConfig(log_every=2, sample_every=0),
+        logging=LoggingConfig(log_every=2, sample_every=sample_every),
         checkpoint=CheckpointConfig(**checkpoint),
     )
     return Trainer(GAN(MODEL, rngs=nnx.Rngs(0)), Points(), config)
@@ -300,9 +300,9 @@ def test_training_on_from_an_earlier_checkpoint_replaces_the_later_ones(tmp_path
 def test_a_signal_on_a_checkpoint_step_stops_cleanly_with_that_checkpoint(tmp_path):
     # The dispatch that ends at step 4 saves the regular checkpoint, then sees SIGTERM:
     # the stop reuses that checkpoint instead of saving step 4 a second time.
-    run = make_trainer(tmp_path, every_n_steps=4)
+    # The trainer schedules its callbacks from the config it is built with.
+    run = make_trainer(tmp_path, sample_every=2, every_n_steps=4)
     run.on_sample = lambda step: os.kill(os.getpid(), signal.SIGTERM) if step == 4 else None
-    run.config = run.config.replace(logging=run.config.logging.replace(sample_every=2))
     with pytest.raises(TrainingInterrupted, match="checkpoint saved at step 4"):
         run.fit()
     assert run.checkpoints.all_steps() == [4]
