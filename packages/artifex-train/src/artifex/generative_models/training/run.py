@@ -40,9 +40,18 @@ from artifex.generative_models.training.trainer import Trainer, rules_of
 __all__ = ["build_model", "run_experiment", "validate_data"]
 
 
+def with_precision(experiment: ExperimentConfig) -> ExperimentConfig:
+    """``experiment`` with its networks built for the training's compute dtype."""
+    dtype = experiment.training.precision.compute_dtype
+    return experiment.replace(model=experiment.model.with_compute_dtype(dtype))
+
+
 def build_model(experiment: ExperimentConfig) -> Any:
-    """The GAN model of the experiment's model config, initialised from its seed."""
-    return build_family_model(experiment.model, seed=experiment.training.seed)
+    """The GAN model of the experiment's model config, initialised from its seed.
+
+    Its networks compute in the training's precision (``training.precision``).
+    """
+    return build_family_model(with_precision(experiment).model, seed=experiment.training.seed)
 
 
 def _translates(rules: Any) -> bool:
@@ -72,6 +81,7 @@ def run_experiment(experiment: ExperimentConfig, out: str | Path) -> dict[str, A
     """
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    experiment = with_precision(experiment)
     (out / "config.yaml").write_text(experiment.to_yaml(include_type=True))
     training = experiment.training
     model = build_model(experiment)

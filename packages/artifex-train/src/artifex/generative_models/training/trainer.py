@@ -33,6 +33,7 @@ from artifex.generative_models.models.gan import (
     TrainingRules,
     warn_if_penalty_meets_batch_norm,
 )
+from artifex.generative_models.nets import compute_dtypes
 from artifex.generative_models.training.callbacks import (
     Callback,
     Checkpointing,
@@ -151,6 +152,7 @@ class Trainer:
         # The modules the optimizers own; write_back copies the trained state into them.
         self._players = self.rules.players(model)
         generator, discriminator = self._players
+        _check_precision(self.config.precision.compute_dtype, generator, discriminator)
         warn_if_penalty_meets_batch_norm(self.rules.objective, discriminator)
         g_config, d_config = config.resolved_optimizers
         accumulate = self.config.gradient_accumulation_steps
@@ -468,6 +470,25 @@ class Trainer:
         self.history.append(row)
         for callback in self.callbacks:
             callback.on_log(self, step=done, row=row)
+
+
+def _check_precision(wanted: str, generator: Any, discriminator: Any) -> None:
+    """Refuse networks built for another precision than the training config asks.
+
+    Precision is chosen when the networks are built (the network configs' ``dtype``);
+    the trainer does not recast a model, so a mismatch is a mistake to point out.
+    """
+    found = {
+        name: compute_dtypes(network)
+        for name, network in (("generator", generator), ("discriminator", discriminator))
+    }
+    if any(dtypes != {wanted} for dtypes in found.values()):
+        built = ", ".join(f"{name} {sorted(dtypes)}" for name, dtypes in found.items())
+        raise ValueError(
+            f"the training config asks for compute_dtype={wanted!r}, but the model's "
+            f"networks compute in: {built}; build the model from "
+            f"config.with_compute_dtype({wanted!r}) (run_experiment and the CLI do this)"
+        )
 
 
 class _RecentRate:
