@@ -48,6 +48,7 @@ __all__ = [
     "LatentRules",
     "Losses",
     "Objective",
+    "OnePhase",
     "TrainingRules",
     "check_batch_shapes",
     "critic_terms",
@@ -375,8 +376,38 @@ class TrainingRules(Protocol):
         ...
 
 
+class OnePhase:
+    """What rules that hold for a whole run share: one phase, one compiled program.
+
+    Also the batch check of rules whose entries are all listed in ``batch_shapes``.
+    """
+
+    def batch_shapes(self) -> Mapping[str, tuple[int, ...]]:
+        """Per-example shape of each batch entry (each rules class says its own)."""
+        raise NotImplementedError
+
+    def check_batch(self, batch: Mapping[str, Any]) -> None:
+        """Refuse a missing entry or examples of another shape (before compiling).
+
+        Raises:
+            ValueError: An entry is missing or its examples have another shape.
+        """
+        check_batch_shapes(self.batch_shapes(), batch)
+
+    def phase_starts(self) -> tuple[int, ...]:
+        """None: the rules never change."""
+        return ()
+
+    def phase_at(self, step: int) -> Any:
+        """These rules."""
+        return self
+
+    def enter(self, players: Sequence[Any]) -> None:
+        """Nothing to change."""
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class LatentRules:
+class LatentRules(OnePhase):
     """Generator ``g(z)`` against discriminator logits ``d.logits(x)``.
 
     GAN, DCGAN, WGAN and LSGAN train by these rules; conditional, style-based and
@@ -412,25 +443,6 @@ class LatentRules:
     def batch_shapes(self) -> Mapping[str, tuple[int, ...]]:
         """Images of ``image_shape``."""
         return {"image": self.image_shape}
-
-    def check_batch(self, batch: Mapping[str, np.ndarray]) -> None:
-        """Refuse a missing entry or examples of another shape (before compiling).
-
-        Raises:
-            ValueError: An entry is missing or its examples have another shape.
-        """
-        check_batch_shapes(self.batch_shapes(), batch)
-
-    def phase_starts(self) -> tuple[int, ...]:
-        """None: the rules never change."""
-        return ()
-
-    def phase_at(self, step: int) -> LatentRules:
-        """These rules."""
-        return self
-
-    def enter(self, players: Sequence[Any]) -> None:
-        """Nothing to change."""
 
     def after_discriminator_update(self, d: Any) -> None:
         """Clip the critic's parameters when ``critic_clip`` is set."""

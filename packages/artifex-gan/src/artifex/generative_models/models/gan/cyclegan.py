@@ -50,7 +50,7 @@ from artifex.generative_models.models.gan._rules import (
     Fakes,
     Losses,
     Objective,
-    check_batch_shapes,
+    OnePhase,
     critic_terms,
     f32,
 )
@@ -140,7 +140,7 @@ class Pair(nnx.Module):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class CycleRules:
+class CycleRules(OnePhase):
     """CycleGAN rules: adversarial losses both ways, cycle consistency and identity.
 
     The players are ``Pair(G, F)`` and ``Pair(D_A, D_B)``; a batch holds unpaired
@@ -178,21 +178,6 @@ class CycleRules:
     def batch_shapes(self) -> Mapping[str, tuple[int, ...]]:
         """Per-example shapes of both domains."""
         return {"image_a": self.shape_a, "image_b": self.shape_b}
-
-    def check_batch(self, batch: Mapping[str, Any]) -> None:
-        """Refuse a missing domain or images of another shape (see ``check_batch_shapes``)."""
-        check_batch_shapes(self.batch_shapes(), batch)
-
-    def phase_starts(self) -> tuple[int, ...]:
-        """None: the rules never change."""
-        return ()
-
-    def phase_at(self, step: int) -> CycleRules:
-        """These rules."""
-        return self
-
-    def enter(self, players: Sequence[Any]) -> None:
-        """Nothing to change."""
 
     def after_discriminator_update(self, d: Any) -> None:
         """No constraint."""
