@@ -41,8 +41,10 @@ transposed conv (64->3, tanh); discriminator 4 strided convs (3->64->128->256->5
 the last three, LeakyReLU 0.2) + dense -> 1 logit: the reference's layer counts, kernel
 4x4 and strides.
 
-``--bf16`` passes ``precision=PrecisionConfig(compute_dtype="bfloat16")`` to the
-``TrainingConfig`` and nothing else: whether it takes effect is the trainer's business.
+``--bf16`` builds the networks from ``dcgan_config().with_compute_dtype("bfloat16")``
+(precision is chosen when the networks are built) and passes
+``precision=PrecisionConfig(compute_dtype="bfloat16")`` to the ``TrainingConfig``, which
+the trainer checks against the networks.
 
 Usage: python trainer_bench.py --batch 128 --steps 100 [--bf16] [--steps-per-dispatch 4]
 Prints one JSON line with the reference's keys (``impl``, ``batch``, ``bf16``,
@@ -171,7 +173,10 @@ def main() -> None:
     k = args.k
     steps, warmup = round_up(args.steps, k), round_up(args.warmup, k)
 
-    model = DCGAN(dcgan_config(), rngs=nnx.Rngs(params=0, dropout=1, sample=2))
+    model_config = dcgan_config()
+    if args.bf16:
+        model_config = model_config.with_compute_dtype("bfloat16")
+    model = DCGAN(model_config, rngs=nnx.Rngs(params=0, dropout=1, sample=2))
     config = training_config(warmup + steps, k, args.bf16)
     with tempfile.TemporaryDirectory(prefix="artifex-bench-") as workdir:
         trainer = Trainer(model, random_batches(args.batch), config, workdir=workdir)

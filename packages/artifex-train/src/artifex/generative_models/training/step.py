@@ -20,6 +20,7 @@ it logs. Nothing here knows which GAN family is trained: the family's rules
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any, Literal
@@ -150,7 +151,8 @@ def build_step(
         finite = jnp.isfinite(d_loss) & jnp.isfinite(g_loss)
         # Keep the last good state: a bad iteration changes nothing but the record of it
         # (and the step count, so the host can say where it happened).
-        kept = state.replace(
+        kept = dataclasses.replace(
+            state,
             step=step + 1,
             first_bad_step=jnp.where(state.first_bad_step >= 0, state.first_bad_step, step),
         )

@@ -14,6 +14,7 @@ run stops.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import signal
 import time
@@ -253,7 +254,7 @@ class Trainer:
         rules.enter(modules[:2])
         rules.enter(self._players)
         self.graphdef, nets = nnx.split(modules)
-        self.state = self.state.replace(nets=self.devices.replicate(nets))
+        self.state = dataclasses.replace(self.state, nets=self.devices.replicate(nets))
         self.rules = rules
         self._step = self._build_step()
 
