@@ -40,12 +40,14 @@ class Points:
         return {"image": points}
 
 
-def config(workdir, **changes):
+def config(workdir, *, every=6, save_final=False, **changes):
     return TrainingConfig(
         steps=6,
         steps_per_dispatch=3,
         logging=LoggingConfig(log_every=3, sample_every=0),
-        checkpoint=CheckpointConfig(directory=str(workdir), every_n_steps=6, save_final=False),
+        checkpoint=CheckpointConfig(
+            directory=str(workdir), every_n_steps=every, save_final=save_final
+        ),
         **changes,
     )
 
@@ -183,3 +185,70 @@ def test_networks_built_for_another_precision_are_refused_with_the_fix(tmp_path)
         r"config.with_compute_dtype\('bfloat16'\)",
     ):
         Trainer(model, Points(), bf16, progress=False)
+
+
+class StopAfter(Callback):
+    """Early stopping: asks the trainer to stop once ``step`` iterations are done."""
+
+    def __init__(self, step):
+        self.step = step
+
+    def on_dispatch_end(self, trainer, *, step):
+        if step >= self.step:
+            trainer.request_stop()
+
+
+def test_a_callback_can_end_the_run_early_and_it_completes_normally(tmp_path):
+    model = GAN(MODEL, rngs=nnx.Rngs(params=0, dropout=1))
+    before = jax.tree.map(np.array, nnx.state(model.generator, nnx.Param))
+    trainer = Trainer(
+        model,
+        Points(),
+        config(tmp_path, save_final=True),
+        callbacks=[StopAfter(3)],
+        progress=False,
+    )
+    history = trainer.fit()
+    assert trainer.step == 3 and [row["step"] for row in history] == [3]
+    assert trainer.checkpoints.all_steps() == [3]  # the final checkpoint of a completed run
+    after = nnx.state(model.generator, nnx.Param)  # written back into the model
+    assert any(
+        not np.array_equal(a, b)
+        for a, b in zip(jax.tree.leaves(before), jax.tree.leaves(after), strict=True)
+    )
+
+
+class Counter(Callback):
+    """Counts the logged rows; its count must survive a resume."""
+
+    def __init__(self):
+        self.rows = 0
+
+    def on_log(self, trainer, *, step, row):
+        self.rows += 1
+
+    def state_dict(self):
+        return {"rows": self.rows}
+
+    def load_state_dict(self, state):
+        self.rows = state["rows"]
+
+
+def test_callback_states_are_checkpointed_and_restored(tmp_path):
+    def make(counter):
+        return Trainer(
+            GAN(MODEL, rngs=nnx.Rngs(params=0, dropout=1)),
+            Points(),
+            config(tmp_path, every=3),
+            callbacks=[counter],
+            progress=False,
+        )
+
+    first = Counter()
+    make(first).fit(3)
+    assert first.rows == 1
+    second = Counter()
+    resumed = make(second)
+    assert resumed.restore() == 3 and second.rows == 1  # the count came back
+    resumed.fit(6)
+    assert second.rows == 2

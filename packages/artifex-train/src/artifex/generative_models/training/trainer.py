@@ -176,6 +176,7 @@ class Trainer:
         self.on_sample: Callable[[int], None] | None = None
         self._store: CheckpointStore | None = None
         self._stop_signal: int | None = None
+        self._stop_requested = False
         self._last_checkpoint: int | None = None
         self.writers: list[MetricWriter] = list(writers)
         self.callbacks: list[Callback] = [
@@ -208,8 +209,8 @@ class Trainer:
         """``metrics.jsonl``, the config's TensorBoard and the user's writers (per fit)."""
         opened: list[MetricWriter] = [JsonlWriter(self.workdir / "metrics.jsonl")]
         logging = self.config.logging
-        if logging.tensorboard:
-            opened.append(TensorBoardWriter(Path(logging.log_dir or self.workdir) / "tensorboard"))
+        if logging.tensorboard and logging.log_dir is not None:  # the config requires one
+            opened.append(TensorBoardWriter(Path(logging.log_dir) / "tensorboard"))
         return [*opened, *self.writers]
 
     def _check_phase_boundaries(self) -> None:
@@ -279,6 +280,14 @@ class Trainer:
             )
         return self._store
 
+    def request_stop(self) -> None:
+        """End ``fit`` after the current dispatch, as if its target were reached.
+
+        For callbacks (early stopping): the run completes normally, so the final
+        checkpoint is saved and the trained state is written back into the model.
+        """
+        self._stop_requested = True
+
     @property
     def last_checkpoint(self) -> int | None:
         """The step of the checkpoint saved or restored last by this trainer."""
@@ -310,8 +319,12 @@ class Trainer:
             step = steps[0]
         # The saved state has the shape of the rules in force at its step.
         self.set_rules(self.rules.phase_at(step))
-        step, state, _ = self.checkpoints.restore(self.state, step, data_iterator=self.data)
+        step, state, extra = self.checkpoints.restore(self.state, step, data_iterator=self.data)
         self.state = self.devices.replicate(state)
+        saved = extra.get("callbacks", {})
+        for i, callback in enumerate(self.callbacks):
+            if _callback_key(i, callback) in saved:
+                callback.load_state_dict(saved[_callback_key(i, callback)])
         self._forget_metrics_after(step)
         self._last_checkpoint = step
         return step
@@ -332,6 +345,10 @@ class Trainer:
         extra: dict[str, Any] = {
             "step": step,
             "config": self.experiment.to_dict(include_type=True),
+            "callbacks": {
+                _callback_key(i, callback): callback.state_dict()
+                for i, callback in enumerate(self.callbacks)
+            },
         }
         self.checkpoints.save(step, self.state, extra, data_iterator=self.data)
         self._last_checkpoint = step
@@ -349,7 +366,8 @@ class Trainer:
             NonFiniteLossError: A loss became NaN or Inf.
             TrainingInterrupted: SIGINT / SIGTERM arrived (after a checkpoint was saved).
         """
-        self._stop_signal = None  # a stop asked of an earlier fit is not this one's
+        # A stop asked of an earlier fit is not this one's.
+        self._stop_signal, self._stop_requested = None, False
         target = self.config.steps if steps is None else steps
         k = self.config.steps_per_dispatch
         if target % k:
@@ -366,13 +384,14 @@ class Trainer:
             callback.on_fit_start(self, start=done, target=target)
         try:
             with _signals_caught(self):
-                while done < target:
+                while done < target and not self._stop_requested:
                     for callback in self.callbacks:
                         callback.on_dispatch_start(self, step=done)
                     self.state, metrics = self._step(self.state, self._next_batches(k))
                     done += k
                     pending.append((done, metrics))
-                    if done % log_every == 0 or done == target or self._stop_signal:
+                    stopping = self._stop_signal is not None or self._stop_requested
+                    if done % log_every == 0 or done == target or stopping:
                         self._report(pending, rate)
                     for callback in self.callbacks:
                         callback.on_dispatch_end(self, step=done)
@@ -471,6 +490,11 @@ class Trainer:
         self.history.append(row)
         for callback in self.callbacks:
             callback.on_log(self, step=done, row=row)
+
+
+def _callback_key(index: int, callback: Callback) -> str:
+    """Where a callback's state is kept in a checkpoint: its place and its class."""
+    return f"{index}:{type(callback).__name__}"
 
 
 def _check_precision(wanted: str, generator: Any, discriminator: Any) -> None:

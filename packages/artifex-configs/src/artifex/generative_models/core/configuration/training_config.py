@@ -248,8 +248,9 @@ class LoggingConfig(ConfigBase):
         sample_every: Save a grid of samples every this many steps; 0 never.
         num_samples: Samples per grid; >= 1.
         tensorboard: Write TensorBoard event files (needs ``log_dir``).
-        log_dir: Folder for the TensorBoard event files (``log_dir/tensorboard/``); None:
-            the run folder. Metrics (``metrics.jsonl``) and samples go to the run folder.
+        log_dir: Folder for the TensorBoard event files (``log_dir/tensorboard/``);
+            required when ``tensorboard`` is on. Metrics (``metrics.jsonl``) and samples
+            go to the run folder.
     """
 
     log_every: int = 100
@@ -272,8 +273,8 @@ class TrainingConfig(ConfigBase):
     """How to train: steps, optimizers, regularizers, precision, data, checkpoints, logs.
 
     One step is one iteration: ``n_critic`` discriminator updates and one generator
-    update. ``steps_per_dispatch`` (K) iterations run in one compiled call
-    (``lax.scan``), so the host sees the state only every K steps: ``steps``, logging,
+    update. ``steps_per_dispatch`` (K) iterations run in one compiled call (see
+    ``loop``), so the host sees the state only every K steps: ``steps``, logging,
     sampling and checkpoint intervals must be multiples of K.
 
     Attributes:
