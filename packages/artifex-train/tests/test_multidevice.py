@@ -222,7 +222,7 @@ def test_eight_devices_end_with_the_same_parameters_ema_and_batch_statistics_as_
     # and the two running means; everything else is compared.
     assert len(skipped) == 5, skipped
     compared = [name for name in one if name not in skipped]
-    assert any("['ema']" in name for name in compared)
+    assert any(".ema" in name for name in compared)
     assert any("['norm']['var']" in name for name in compared)
     for name in compared:
         np.testing.assert_allclose(
@@ -242,7 +242,7 @@ def test_the_compared_values_moved_far_more_than_the_tolerance(runs):
     moved = 0
     for name, start in initial.items():
         net, path = name[:3], name[3:]  # "[0]" generator, "[1]" discriminator
-        candidates = [f"['nets']{net}{path}"] + ([f"['ema']{path}"] if net == "[0]" else [])
+        candidates = [f".nets{net}{path}"] + ([f".ema{path}"] if net == "[0]" else [])
         for trained in candidates:
             if decided_by_rounding(trained):
                 continue
