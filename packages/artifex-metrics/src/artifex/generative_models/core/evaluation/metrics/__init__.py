@@ -41,6 +41,13 @@ from artifex.generative_models.core.evaluation.metrics._precision_recall import 
     manifold_coverage,
     precision_recall,
 )
+from artifex.generative_models.core.evaluation.metrics._statistics import (
+    FeatureStatisticsFile,
+    StatisticsAccumulator,
+    check_compatible,
+    load_statistics,
+    save_statistics,
+)
 from artifex.generative_models.core.evaluation.metrics.digits import (
     DigitsClassifierNetwork,
     DigitsSplit,
@@ -67,6 +74,7 @@ __all__ = [
     "DigitsClassifierNetwork",
     "DigitsSplit",
     "FeatureStatistics",
+    "FeatureStatisticsFile",
     "FewSamplesWarning",
     "FrechetInceptionDistance",
     "InceptionScore",
@@ -74,7 +82,9 @@ __all__ = [
     "KernelInceptionDistance",
     "ModuleFunction",
     "PrecisionRecall",
+    "StatisticsAccumulator",
     "__version__",
+    "check_compatible",
     "class_coverage",
     "digits_classifier",
     "digits_classifier_record",
@@ -89,6 +99,7 @@ __all__ = [
     "knn_radii",
     "load_digits",
     "load_inception_v3",
+    "load_statistics",
     "manifold_coverage",
     "mode_coverage",
     "polynomial_mmd2_unbiased",
@@ -96,4 +107,5 @@ __all__ = [
     "ring_modes",
     "sample_mixture",
     "save_inception_v3",
+    "save_statistics",
 ]

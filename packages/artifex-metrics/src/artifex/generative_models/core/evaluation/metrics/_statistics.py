@@ -1,0 +1,267 @@
+"""Feature statistics users can exchange: streaming accumulation and self-describing files.
+
+A statistics file is an ``.npz`` holding ``mu`` and ``sigma`` exactly as pytorch-fid
+(``np.load(path)["mu"]``) and clean-fid read them, plus metadata as 0-d arrays (strings
+and integers only, so ``np.load(path, allow_pickle=False)`` reads every entry):
+
+* ``extractor``: the feature network's name, e.g. ``inception-v3-fid``;
+* ``extractor_sha256``: the hash of its weights, so two copies of "Inception" that differ
+  are not compared by accident;
+* ``mode``: how images were resized and quantized (``clean``, ``legacy_pytorch``; see
+  :mod:`._resize`) — FIDs of different modes differ by more than many papers' gains;
+* ``count``: how many images the statistics rest on;
+* ``fingerprint``: a hash of the images, to tell datasets apart.
+
+Statistics of different extractors, weights or modes are refused by
+:func:`check_compatible` with a message naming both sides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+import numpy as np
+
+from artifex.generative_models.core.evaluation.metrics._checks import feature_matrix
+from artifex.generative_models.core.evaluation.metrics._fid import frechet_distance
+
+__all__ = [
+    "FeatureStatisticsFile",
+    "StatisticsAccumulator",
+    "check_compatible",
+    "load_statistics",
+    "save_statistics",
+]
+
+FORMAT_VERSION = 1
+"""Written as ``format_version``; bumped when the meaning of an entry changes."""
+
+_STRING_KEYS = ("extractor", "extractor_sha256", "mode", "fingerprint")
+
+
+class StatisticsAccumulator:
+    """Sufficient statistics of feature vectors: sum, outer-product sum and count, in float64.
+
+    Memory is ``O(D²)`` whatever the number of images, and two accumulators (of two
+    devices, processes or shards) combine exactly with :meth:`merge`. Raw sums are
+    kept (not centred moments) because they add across shards without any correction;
+    in float64 they lose nothing measurable for features of Inception's scale (values of
+    order 1; the cancellation in ``S - n·μμᵀ`` costs about ``1e-16·n`` relative).
+
+    Args:
+        dim: Feature dimension; taken from the first batch when omitted.
+
+    Example:
+        >>> acc = StatisticsAccumulator()
+        >>> for features in batches:  # doctest: +SKIP
+        ...     acc.update(features)
+        >>> mu, sigma = acc.finalize()  # doctest: +SKIP
+    """
+
+    def __init__(self, dim: int | None = None) -> None:
+        self.dim = dim
+        self.count = 0
+        self.sum: np.ndarray | None = None
+        self.outer_sum: np.ndarray | None = None
+
+    def update(self, features: Any) -> StatisticsAccumulator:
+        """Add a batch ``(B, D)`` of finite feature vectors; returns ``self``.
+
+        Raises:
+            ValueError: Wrong shape, a dimension other than earlier batches', or
+                non-finite values.
+        """
+        batch = feature_matrix(features, "features")
+        self._check_dim(batch.shape[1], "features")
+        assert self.sum is not None and self.outer_sum is not None  # set by _check_dim
+        self.sum += batch.sum(axis=0)
+        self.outer_sum += batch.T @ batch
+        self.count += batch.shape[0]
+        return self
+
+    def merge(self, other: StatisticsAccumulator) -> StatisticsAccumulator:
+        """Add everything ``other`` has seen (another shard of the same images); returns ``self``.
+
+        Raises:
+            ValueError: The feature dimensions differ.
+        """
+        if other.count == 0 or other.sum is None or other.outer_sum is None:
+            return self
+        self._check_dim(other.sum.shape[0], "the merged accumulator")
+        assert self.sum is not None and self.outer_sum is not None
+        self.sum += other.sum
+        self.outer_sum += other.outer_sum
+        self.count += other.count
+        return self
+
+    def finalize(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(mu, sigma)``: the float64 mean and the unbiased covariance (as ``numpy.cov``).
+
+        Raises:
+            ValueError: Fewer than two feature vectors were seen.
+        """
+        if self.count < 2 or self.sum is None or self.outer_sum is None:
+            raise ValueError(
+                f"a covariance needs at least 2 feature vectors, got {self.count}; "
+                "call update() with more images"
+            )
+        mu = self.sum / self.count
+        sigma = (self.outer_sum - self.count * np.outer(mu, mu)) / (self.count - 1)
+        # Exactly symmetric: the two triangles round differently in the subtraction.
+        return mu, 0.5 * (sigma + sigma.T)
+
+    def _check_dim(self, dim: int, what: str) -> None:
+        if self.dim is not None and dim != self.dim:
+            raise ValueError(
+                f"{what} have dimension {dim}, but this accumulator holds {self.dim}-d features"
+            )
+        self.dim = dim
+        if self.sum is None or self.outer_sum is None:
+            self.sum = np.zeros(dim, np.float64)
+            self.outer_sum = np.zeros((dim, dim), np.float64)
+
+
+@dataclasses.dataclass(frozen=True)
+class FeatureStatisticsFile:
+    """Statistics read by :func:`load_statistics`; metadata is ``None`` where the file has none.
+
+    Files written by pytorch-fid or clean-fid hold only ``mu`` and ``sigma``.
+    """
+
+    mu: np.ndarray
+    sigma: np.ndarray
+    extractor: str | None = None
+    extractor_sha256: str | None = None
+    mode: str | None = None
+    count: int | None = None
+    fingerprint: str | None = None
+    path: str | None = None
+
+    def describe(self) -> str:
+        """``extractor (sha256 prefix), mode`` for messages."""
+        digest = (self.extractor_sha256 or "?")[:12]
+        where = f" from {self.path}" if self.path else ""
+        return (
+            f"extractor {self.extractor or 'unknown'} (weights sha256 {digest}), "
+            f"mode {self.mode or 'unknown'}{where}"
+        )
+
+    def frechet_distance(self, other: FeatureStatisticsFile) -> float:
+        """FID against ``other`` after :func:`check_compatible`."""
+        check_compatible(self, other)
+        return frechet_distance(self.mu, self.sigma, other.mu, other.sigma)
+
+
+def save_statistics(
+    path: str | os.PathLike[str],
+    mu: Any,
+    sigma: Any,
+    *,
+    extractor: str,
+    extractor_sha256: str,
+    mode: str,
+    count: int,
+    fingerprint: str,
+) -> None:
+    """Write ``mu``, ``sigma`` and their metadata to an ``.npz`` that pytorch-fid can read.
+
+    Args:
+        path: Destination; numpy appends ``.npz`` when it has no suffix.
+        mu: ``(D,)`` feature mean.
+        sigma: ``(D, D)`` unbiased covariance.
+        extractor: Feature network name.
+        extractor_sha256: Hex SHA-256 of its weights.
+        mode: Resize mode the images went through (``clean``, ``legacy_pytorch``).
+        count: Number of images.
+        fingerprint: Hash of the images (see ``_cli``'s dataset fingerprint).
+
+    Raises:
+        ValueError: Shapes disagree, values are not finite, or ``count`` is not positive.
+    """
+    mean = np.asarray(mu, dtype=np.float64)
+    cov = np.asarray(sigma, dtype=np.float64)
+    if mean.ndim != 1 or cov.shape != (mean.size, mean.size):
+        raise ValueError(f"mu must be (D,) and sigma (D, D); got {mean.shape} and {cov.shape}")
+    if not (np.isfinite(mean).all() and np.isfinite(cov).all()):
+        raise ValueError("mu or sigma contains NaN or infinite values")
+    if isinstance(count, bool) or int(count) != count or count < 1:
+        raise ValueError(f"count must be a positive integer, got {count!r}")
+    entries: dict[str, np.ndarray] = {
+        "mu": mean,
+        "sigma": cov,
+        "count": np.asarray(int(count), np.int64),
+        "format_version": np.asarray(FORMAT_VERSION, np.int64),
+    }
+    for key, value in zip(
+        _STRING_KEYS, (extractor, extractor_sha256, mode, fingerprint), strict=True
+    ):
+        if not isinstance(value, str):
+            raise TypeError(f"{key} must be a string, got {type(value).__name__}")
+        entries[key] = np.asarray(value, dtype=np.str_)  # a unicode array: no pickle needed
+    savez: Any = np.savez  # numpy's stubs read **entries as its keyword options
+    savez(path, **entries)
+
+
+def load_statistics(path: str | os.PathLike[str]) -> FeatureStatisticsFile:
+    """Read a statistics file of :func:`save_statistics`, pytorch-fid or clean-fid.
+
+    Nothing is unpickled (``allow_pickle=False``).
+
+    Raises:
+        ValueError: The file is not an ``.npz`` with ``mu`` and ``sigma`` of matching shapes.
+    """
+    name = os.fspath(path)
+    try:
+        data = np.load(name, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise ValueError(
+            f"{name} is not a readable statistics file (an .npz with mu and sigma): {error}"
+        ) from error
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError(f"{name} holds a single array, not statistics (an .npz with mu, sigma)")
+    with data:
+        missing = [key for key in ("mu", "sigma") if key not in data.files]
+        if missing:
+            raise ValueError(
+                f"{name} is not a statistics file: it lacks {missing} (it holds {data.files}); "
+                "make one with `artifex-metrics stats`"
+            )
+        mu = np.asarray(data["mu"], np.float64)
+        sigma = np.asarray(data["sigma"], np.float64)
+        if mu.ndim != 1 or sigma.shape != (mu.size, mu.size):
+            raise ValueError(
+                f"{name}: mu must be (D,) and sigma (D, D), got {mu.shape} and {sigma.shape}"
+            )
+        meta: dict[str, Any] = {
+            key: str(data[key][()]) if key in data.files else None for key in _STRING_KEYS
+        }
+        count = int(data["count"]) if "count" in data.files else -1
+    return FeatureStatisticsFile(
+        mu=mu, sigma=sigma, count=None if count < 0 else count, path=name, **meta
+    )
+
+
+def check_compatible(first: FeatureStatisticsFile, second: FeatureStatisticsFile) -> None:
+    """Refuse to compare statistics of different extractors, weights or modes.
+
+    An entry missing on either side (pytorch-fid's plain files) is not checked: only
+    the user can know how such a file was made.
+
+    Raises:
+        ValueError: Names both sides' extractor, weights hash and mode.
+    """
+    for key in ("extractor", "extractor_sha256", "mode"):
+        a, b = getattr(first, key), getattr(second, key)
+        if a is not None and b is not None and a != b:
+            raise ValueError(
+                f"cannot compare statistics with different {key.replace('_', ' ')}: "
+                f"{first.describe()} vs {second.describe()}; compute both with the same "
+                "extractor, weights and --mode"
+            )
+    if first.mu.shape != second.mu.shape:
+        raise ValueError(
+            f"cannot compare statistics of {first.mu.size}-d and {second.mu.size}-d features: "
+            f"{first.describe()} vs {second.describe()}"
+        )

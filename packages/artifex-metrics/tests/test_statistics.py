@@ -1,0 +1,167 @@
+"""Statistics files and the streaming accumulator; formulas against independent implementations."""
+
+import numpy as np
+import pytest
+
+from artifex.generative_models.core.evaluation.metrics import (
+    StatisticsAccumulator,
+    check_compatible,
+    frechet_distance,
+    kernel_inception_distance,
+    load_statistics,
+    save_statistics,
+)
+
+scipy_linalg = pytest.importorskip("scipy.linalg")
+
+META = {
+    "extractor": "inception-v3-fid",
+    "extractor_sha256": "6726825d" + "0" * 56,
+    "mode": "clean",
+    "count": 300,
+    "fingerprint": "ab" * 32,
+}
+
+
+def pytorch_fid_calculate_frechet_distance(mu1, sigma1, mu2, sigma2, eps=1e-6):
+    """pytorch-fid 0.3.0 ``fid_score.calculate_frechet_distance``, transcribed from its source."""
+    mu1, mu2 = np.atleast_1d(mu1), np.atleast_1d(mu2)
+    sigma1, sigma2 = np.atleast_2d(sigma1), np.atleast_2d(sigma2)
+    diff = mu1 - mu2
+    covmean, _ = scipy_linalg.sqrtm(sigma1.dot(sigma2), disp=False)
+    if not np.isfinite(covmean).all():
+        offset = np.eye(sigma1.shape[0]) * eps
+        covmean = scipy_linalg.sqrtm((sigma1 + offset).dot(sigma2 + offset))
+    if np.iscomplexobj(covmean):
+        if not np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3):
+            raise ValueError("Imaginary component")
+        covmean = covmean.real
+    return diff.dot(diff) + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean)
+
+
+def features(rng, n, d, shift=0.0):
+    return np.abs(rng.normal(size=(n, d)) @ rng.normal(size=(d, d)) * 0.3 + shift)
+
+
+def test_accumulator_equals_numpy_cov_in_any_batching(rng):
+    x = features(rng, 301, 16, shift=2.0)
+    expected_mu, expected_sigma = x.mean(0), np.cov(x, rowvar=False)
+    acc = StatisticsAccumulator()
+    for batch in np.array_split(x, 7):
+        acc.update(batch)
+    mu, sigma = acc.finalize()
+    np.testing.assert_allclose(mu, expected_mu, rtol=1e-12)
+    np.testing.assert_allclose(sigma, expected_sigma, rtol=1e-9, atol=1e-12)
+    assert acc.count == 301 and np.array_equal(sigma, sigma.T)
+
+
+def test_merged_shards_equal_one_pass(rng):
+    x = features(rng, 200, 8)
+    shards = [StatisticsAccumulator().update(part) for part in np.array_split(x, 4)]
+    merged = StatisticsAccumulator()
+    for shard in shards:
+        merged.merge(shard)
+    merged.merge(StatisticsAccumulator())  # an empty shard changes nothing
+    whole = StatisticsAccumulator().update(x)
+    for a, b in zip(merged.finalize(), whole.finalize(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_accumulator_errors(rng):
+    with pytest.raises(ValueError, match="at least 2 feature vectors, got 1"):
+        StatisticsAccumulator().update(np.ones((1, 3))).finalize()
+    acc = StatisticsAccumulator().update(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"dimension 4.*3-d"):
+        acc.update(np.ones((2, 4)))
+    with pytest.raises(ValueError, match=r"dimension 4.*3-d"):
+        acc.merge(StatisticsAccumulator().update(np.ones((2, 4))))
+    with pytest.raises(ValueError, match="NaN"):
+        acc.update(np.full((2, 3), np.nan))
+
+
+def test_file_reads_as_pytorch_fid_and_round_trips(tmp_path, rng):
+    x = features(rng, 300, 10)
+    mu, sigma = StatisticsAccumulator().update(x).finalize()
+    path = tmp_path / "stats.npz"
+    save_statistics(path, mu, sigma, **META)
+    # What pytorch-fid (fid_score.compute_statistics_of_path) and clean-fid do with a file:
+    with np.load(path, allow_pickle=False) as data:
+        np.testing.assert_array_equal(data["mu"][:], mu)
+        np.testing.assert_array_equal(data["sigma"][:], sigma)
+        assert data["mu"].dtype == np.float64
+        assert str(data["mode"][()]) == "clean"
+    loaded = load_statistics(path)
+    np.testing.assert_array_equal(loaded.mu, mu)
+    assert (loaded.extractor, loaded.mode, loaded.count) == ("inception-v3-fid", "clean", 300)
+    assert loaded.extractor_sha256 == META["extractor_sha256"]
+    assert loaded.fingerprint == META["fingerprint"]
+
+
+def test_plain_pytorch_fid_file_loads_without_metadata(tmp_path):
+    path = tmp_path / "plain.npz"
+    np.savez(path, mu=np.zeros(3), sigma=np.eye(3))
+    loaded = load_statistics(path)
+    assert loaded.extractor is None and loaded.count is None
+    check_compatible(loaded, loaded)  # unknown metadata is not checked
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("extractor", "digits-cnn"), ("mode", "legacy_pytorch"), ("extractor_sha256", "f" * 64)],
+)
+def test_different_extractors_or_modes_are_refused_naming_both(tmp_path, rng, key, value):
+    x = features(rng, 50, 4)
+    mu, sigma = StatisticsAccumulator().update(x).finalize()
+    save_statistics(tmp_path / "a.npz", mu, sigma, **META)
+    save_statistics(tmp_path / "b.npz", mu, sigma, **{**META, key: value})
+    a, b = load_statistics(tmp_path / "a.npz"), load_statistics(tmp_path / "b.npz")
+    with pytest.raises(ValueError, match=f"different {key.replace('_', ' ')}") as info:
+        a.frechet_distance(b)
+    message = str(info.value)
+    assert "a.npz" in message and "b.npz" in message
+    assert str(META[key])[:12] in message and value[:12] in message
+
+
+def test_bad_files_are_refused(tmp_path):
+    np.save(tmp_path / "one.npy", np.zeros(3))
+    with pytest.raises(ValueError, match="single array"):
+        load_statistics(tmp_path / "one.npy")
+    np.savez(tmp_path / "other.npz", images=np.zeros((2, 4, 4, 3)))
+    with pytest.raises(ValueError, match=r"lacks \['mu', 'sigma'\].*artifex-metrics stats"):
+        load_statistics(tmp_path / "other.npz")
+    (tmp_path / "text.npz").write_text("not a zip")
+    with pytest.raises(ValueError, match="not a readable statistics file"):
+        load_statistics(tmp_path / "text.npz")
+    with pytest.raises(ValueError, match="count must be a positive integer"):
+        save_statistics(tmp_path / "x.npz", np.zeros(2), np.eye(2), **{**META, "count": 0})
+
+
+@pytest.mark.filterwarnings("ignore:The `disp` argument:DeprecationWarning")
+def test_fid_matches_pytorch_fid_formula_on_the_same_features(rng):
+    # 64-d features from 500 images: a well-conditioned case where sqrtm is accurate.
+    x, y = features(rng, 500, 64), features(rng, 400, 64, shift=0.2)
+    (mu1, s1), (mu2, s2) = (StatisticsAccumulator().update(f).finalize() for f in (x, y))
+    ours = frechet_distance(mu1, s1, mu2, s2)
+    reference = pytorch_fid_calculate_frechet_distance(mu1, s1, mu2, s2)
+    assert abs(ours - reference) <= 1e-6 * abs(reference)
+
+
+def test_kid_matches_an_independent_subset_computation(rng):
+    """Bińkowski et al.'s ``polynomial_mmd_averages`` with the same subset draws."""
+    x, y = rng.normal(size=(60, 5)), rng.normal(size=(50, 5)) + 0.3
+    draws = np.random.default_rng(7)
+    values = []
+    for _ in range(10):
+        a = x[draws.choice(60, 20, replace=False)]
+        b = y[draws.choice(50, 20, replace=False)]
+        d, m = a.shape[1], 20
+        kxx, kyy, kxy = ((p @ q.T / d + 1) ** 3 for p, q in ((a, a), (b, b), (a, b)))
+        mmd = (
+            (kxx.sum() - np.trace(kxx)) / (m * (m - 1))
+            + (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
+            - 2 * kxy.mean()
+        )
+        values.append(mmd)
+    result = kernel_inception_distance(x, y, subsets=10, subset_size=20, seed=7)
+    assert result["kid_mean"] == pytest.approx(np.mean(values), rel=1e-12)
+    assert result["kid_std"] == pytest.approx(np.std(values), rel=1e-10)
