@@ -1,68 +1,47 @@
 r"""Convert pytorch-fid's FID InceptionV3 weights (``.pth``) to the ``.npz`` artifex-metrics loads.
 
-Usage (PyTorch is needed for this step only, to read the ``.pth``)::
+No PyTorch needed: the ``.pth`` is read by artifex-metrics' restricted unpickler, which
+never runs code from the file, after its SHA-256 is checked against the published one::
 
-    pip install torch   # the CPU wheel is enough
     python packages/artifex-metrics/scripts/convert_inception_weights.py \
-        ~/.cache/torch/hub/checkpoints/pt_inception-2015-12-05-6726825d.pth inception_fid.npz
+        pt_inception-2015-12-05-6726825d.pth [inception_fid.npz] [--sha256 HEX]
 
-pytorch-fid downloads that file on first use; it is also attached to pytorch-fid's GitHub
-releases. Then, anywhere (no PyTorch)::
-
-    from artifex.generative_models.core.evaluation.metrics import inception_feature_extractor
-
-    extractor = inception_feature_extractor("inception_fid.npz")
-    fid = FrechetInceptionDistance(feature_extractor=extractor)
-
-The renaming rules are ``convert_pytorch_fid_state_dict`` in
-``artifex.generative_models.core.evaluation.metrics.inception_conversion``, a pure
-function of NumPy arrays, tested without PyTorch.
+The converted file goes to the cache (``$ARTIFEX_CACHE`` or ``~/.cache/artifex``), where
+``load_inception_v3()`` finds it; with a second argument it is also copied there. This is
+``convert_inception_weights`` in ``artifex.generative_models.core.evaluation.metrics``, the
+same function ``artifex-metrics convert-inception`` calls.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 from collections.abc import Sequence
-from typing import Any
 
-import numpy as np
-
-from artifex.generative_models.core.evaluation.metrics import load_inception_v3
+from artifex.generative_models.core.evaluation.metrics import (
+    convert_inception_weights,
+    load_inception_v3,
+)
 from artifex.generative_models.core.evaluation.metrics.inception_conversion import (
     PYTORCH_FID_WEIGHTS,
-    convert_pytorch_fid_state_dict,
 )
-
-NO_TORCH = (
-    "converting a PyTorch .pth file needs PyTorch to read it, and `import torch` failed.\n"
-    "Install it where you convert (the CPU wheel is enough: pip install torch), run this "
-    "once, and use the .npz anywhere; artifex-metrics itself never needs PyTorch."
-)
-
-
-def read_torch_state_dict(path: str) -> dict[str, np.ndarray]:
-    """The ``.pth`` state dict as NumPy arrays; a clear exit when PyTorch is missing."""
-    try:
-        import torch  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        raise SystemExit(NO_TORCH) from None
-    # weights_only: unpickle tensors and containers only, never arbitrary objects.
-    state: Any = torch.load(path, map_location="cpu", weights_only=True)
-    return {name: tensor.detach().cpu().numpy() for name, tensor in state.items()}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Command line: ``convert_inception_weights.py IN.pth OUT.npz``; checks the result loads."""
+    """Command line: ``convert_inception_weights.py IN.pth [OUT.npz] [--sha256 HEX]``."""
     parser = argparse.ArgumentParser(
         description="Convert pytorch-fid's InceptionV3 weights to an artifex-metrics .npz."
     )
     parser.add_argument("pth", help=f"pytorch-fid weights, e.g. {PYTORCH_FID_WEIGHTS}")
-    parser.add_argument("npz", help="output file for load_inception_v3")
+    parser.add_argument("npz", nargs="?", help="also copy the converted file here")
+    parser.add_argument("--sha256", help="accept this hash instead of the published one")
+    parser.add_argument("--cache-dir", help="instead of $ARTIFEX_CACHE or ~/.cache/artifex")
     args = parser.parse_args(argv)
-    arrays = convert_pytorch_fid_state_dict(read_torch_state_dict(args.pth))
-    np.savez(args.npz, **arrays)  # type: ignore[arg-type]
-    load_inception_v3(args.npz)
-    print(f"wrote {len(arrays)} arrays to {args.npz}; they load into InceptionV3")
+    converted = convert_inception_weights(args.pth, sha256=args.sha256, cache_dir=args.cache_dir)
+    load_inception_v3(converted)  # names and shapes checked once more, as a user will load it
+    if args.npz:
+        shutil.copyfile(converted, args.npz)
+    print(converted)
 
 
 if __name__ == "__main__":

@@ -122,13 +122,15 @@ def test_conversion_reports_what_does_not_fit(shapes):
     assert "fc/bias: converted shape (1000,), expected (1008,)" in message
 
 
-def test_without_torch_the_script_says_what_to_do(monkeypatch, tmp_path):
+def test_the_script_needs_no_torch_and_checks_the_hash(monkeypatch, tmp_path):
     if not SCRIPT.is_file():
         pytest.skip("scripts/ ships in the sdist and the repository, not in the wheel")
     script = runpy.run_path(str(SCRIPT))  # defines main() without running it
-    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` fail
-    with pytest.raises(SystemExit, match="needs PyTorch to read it, and `import torch` failed"):
-        script["main"]([str(tmp_path / "in.pth"), str(tmp_path / "out.npz")])
+    monkeypatch.setitem(sys.modules, "torch", None)  # makes any `import torch` fail
+    copy = tmp_path / "in.pth"
+    copy.write_bytes(b"not the published weights")
+    with pytest.raises(ValueError, match="SHA-256 expected 6726825d0af5f729"):
+        script["main"]([str(copy), "--cache-dir", str(tmp_path / "cache")])
 
 
 def torch_bilinear(image, size):

@@ -48,6 +48,17 @@ from artifex.generative_models.core.evaluation.metrics._statistics import (
     load_statistics,
     save_statistics,
 )
+from artifex.generative_models.core.evaluation.metrics._torch_pickle import (
+    UnsafePickleError,
+    read_torch_state_dict,
+)
+from artifex.generative_models.core.evaluation.metrics._weights import (
+    PYTORCH_FID_WEIGHTS_SHA256,
+    PYTORCH_FID_WEIGHTS_URL,
+    fetch_weights,
+    file_sha256,
+    inception_weights_path,
+)
 from artifex.generative_models.core.evaluation.metrics.digits import (
     DigitsClassifierNetwork,
     DigitsSplit,
@@ -63,6 +74,10 @@ from artifex.generative_models.core.evaluation.metrics.inception import (
     load_inception_v3,
     save_inception_v3,
 )
+from artifex.generative_models.core.evaluation.metrics.inception_conversion import (
+    convert_inception_weights,
+    fetch_inception_weights,
+)
 
 __version__ = "0.1.0"
 
@@ -70,6 +85,8 @@ __all__ = [
     "GRID_SPACING",
     "HIGH_QUALITY_STDS",
     "MIXTURE_STD",
+    "PYTORCH_FID_WEIGHTS_SHA256",
+    "PYTORCH_FID_WEIGHTS_URL",
     "RING_RADIUS",
     "DigitsClassifierNetwork",
     "DigitsSplit",
@@ -83,18 +100,24 @@ __all__ = [
     "ModuleFunction",
     "PrecisionRecall",
     "StatisticsAccumulator",
+    "UnsafePickleError",
     "__version__",
     "check_compatible",
     "class_coverage",
+    "convert_inception_weights",
     "digits_classifier",
     "digits_classifier_record",
     "digits_feature_extractor",
     "extract_features",
+    "fetch_inception_weights",
+    "fetch_weights",
+    "file_sha256",
     "frechet_distance",
     "grid_modes",
     "inception_classifier",
     "inception_feature_extractor",
     "inception_score",
+    "inception_weights_path",
     "kernel_inception_distance",
     "knn_radii",
     "load_digits",
@@ -104,6 +127,7 @@ __all__ = [
     "mode_coverage",
     "polynomial_mmd2_unbiased",
     "precision_recall",
+    "read_torch_state_dict",
     "ring_modes",
     "sample_mixture",
     "save_inception_v3",

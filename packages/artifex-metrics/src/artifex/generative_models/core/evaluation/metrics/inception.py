@@ -3,9 +3,10 @@
 The network is the FID variant of pytorch-fid (``FIDInceptionA/C/E_1/E_2``: average
 pools that exclude padding, a max pool in the last block), which reproduces the
 TensorFlow 2015 Inception graph that published FIDs come from. No weights ship with the
-package: convert pytorch-fid's ``pt_inception-2015-12-05-6726825d.pth`` once with
-``scripts/convert_inception_weights.py`` (see :mod:`.inception_conversion`) and load the
-resulting ``.npz`` with :func:`load_inception_v3`.
+package: convert pytorch-fid's ``pt_inception-2015-12-05-6726825d.pth`` once, without
+PyTorch (``artifex-metrics convert-inception FILE.pth``, or ``convert_inception_weights`` /
+``fetch_inception_weights`` in :mod:`.inception_conversion`), and :func:`load_inception_v3`
+finds the ``.npz`` in the cache.
 
 Inputs follow the package convention: float RGB images in ``[-1, 1]``, NHWC
 ``(B, H, W, 3)`` or NCHW ``(B, 3, H, W)``, any size. Images are resized to 299×299 with
@@ -29,6 +30,10 @@ from artifex.generative_models.core.evaluation.metrics._params_io import (
     load_arrays,
     read_npz,
     save_arrays,
+)
+from artifex.generative_models.core.evaluation.metrics._weights import (
+    inception_weights_path,
+    missing_inception_weights_message,
 )
 
 __all__ = [
@@ -331,15 +336,30 @@ def abstract_inception_v3(*, include_logits: bool = True) -> InceptionV3:
     return nnx.merge(*_abstract_inception(include_logits))
 
 
-def load_inception_v3(path: str | os.PathLike[str]) -> InceptionV3:
+def load_inception_v3(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> InceptionV3:
     """An :class:`InceptionV3` with the weights of an ``.npz`` file (no pickle).
 
-    The file is what ``scripts/convert_inception_weights.py`` or :func:`save_inception_v3`
-    writes; the ``fc`` layer is built when the file has ``fc/kernel``.
+    The file is what ``convert_inception_weights`` or :func:`save_inception_v3` writes; the
+    ``fc`` layer is built when the file has ``fc/kernel``.
+
+    Args:
+        path: The ``.npz``; by default the converted standard weights in the cache.
+        cache_dir: The cache folder when ``path`` is not given; else ``$ARTIFEX_CACHE``,
+            else ``~/.cache/artifex``.
 
     Raises:
+        FileNotFoundError: No ``path`` and nothing converted yet; the message gives the
+            commands that fetch and convert the weights.
         ValueError: Names or shapes do not match the architecture.
     """
+    if path is None:
+        path = inception_weights_path(cache_dir)
+        if not path.is_file():
+            raise FileNotFoundError(missing_inception_weights_message(cache_dir))
     arrays = read_npz(path)
     model = abstract_inception_v3(include_logits="fc/kernel" in arrays)
     load_arrays(model, arrays, os.fspath(path))
@@ -351,11 +371,11 @@ def save_inception_v3(model: InceptionV3, path: str | os.PathLike[str]) -> None:
     save_arrays(model, path)
 
 
-def inception_feature_extractor(path: str | os.PathLike[str]) -> ModuleFunction:
-    """Images in ``[-1, 1]`` → pool3 features ``(B, 2048)``, with weights from ``path``."""
+def inception_feature_extractor(path: str | os.PathLike[str] | None = None) -> ModuleFunction:
+    """Images in ``[-1, 1]`` → pool3 features ``(B, 2048)``; weights: ``path`` or the cache."""
     return ModuleFunction(load_inception_v3(path), "features")
 
 
-def inception_classifier(path: str | os.PathLike[str]) -> ModuleFunction:
-    """Images in ``[-1, 1]`` → softmax over 1008 classes, with weights from ``path``."""
+def inception_classifier(path: str | os.PathLike[str] | None = None) -> ModuleFunction:
+    """Images in ``[-1, 1]`` → softmax over 1008 classes; weights: ``path`` or the cache."""
     return ModuleFunction(load_inception_v3(path), "probabilities")
