@@ -21,6 +21,7 @@ _EXPORTS = {
     "CheckpointStore": "checkpoints",
     "Checkpointing": "callbacks",
     "DeviceManager": "devices",
+    "Evaluation": "callbacks",
     "JsonlWriter": "writers",
     "MetricWriter": "writers",
     "MlflowWriter": "writers",

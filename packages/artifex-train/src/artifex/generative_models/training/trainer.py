@@ -45,6 +45,7 @@ from artifex.generative_models.training.callbacks import (
 )
 from artifex.generative_models.training.checkpoints import CheckpointError, CheckpointStore
 from artifex.generative_models.training.devices import DeviceManager
+from artifex.generative_models.training.evaluation import evaluation_from_config
 from artifex.generative_models.training.optimizers import make_optimizer
 from artifex.generative_models.training.state import TrainState, initial_state
 from artifex.generative_models.training.step import build_step, resolve_loop
@@ -191,6 +192,10 @@ class Trainer:
         defaults: list[Callback] = []
         if self.rules.phase_starts():
             defaults.append(PhaseSchedule())
+        # Before the writers: the scores join the row they write.
+        evaluation = evaluation_from_config(self)
+        if evaluation is not None:
+            defaults.append(evaluation)
         if progress:
             defaults.append(ProgressCallback())
         defaults.append(WriterCallback(self._open_writers, every=logging.log_every))

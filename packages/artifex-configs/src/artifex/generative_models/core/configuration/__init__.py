@@ -72,6 +72,7 @@ from artifex.generative_models.core.configuration.network_configs import (
 from artifex.generative_models.core.configuration.training_config import (
     CheckpointConfig,
     EMAConfig,
+    EvaluationConfig,
     LoggingConfig,
     OptimizerConfig,
     PrecisionConfig,
@@ -108,6 +109,7 @@ __all__ = [
     "DataConfig",
     "DiscriminatorConfig",
     "EMAConfig",
+    "EvaluationConfig",
     "ExperimentConfig",
     "FamilyDefaults",
     "FrozenConfigError",

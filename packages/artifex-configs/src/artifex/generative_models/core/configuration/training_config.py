@@ -195,6 +195,43 @@ class EMAConfig(ConfigBase):
 
 
 @config_dataclass
+class EvaluationConfig(ConfigBase):
+    """Periodic FID of the EMA generator during training.
+
+    Attributes:
+        every: Evaluate every this many steps; 0 never. A multiple of ``log_every`` (the
+            scores join that step's logged row).
+        samples: Generated images per evaluation; >= 2.
+        batch_size: Images generated and scored per compiled call; >= 1.
+        against: ``"digits"`` (the bundled held-out digits, scored with the bundled
+            digits classifier's features) or the path of a statistics file
+            (``FeatureStatistics.save``) of the real data under ``extractor``.
+        extractor: Features the FID compares: ``"digits"`` or ``"inception"`` (the FID
+            InceptionV3, from converted weights in the cache).
+        keep_best: Keep the checkpoint with the lowest FID in ``best/`` of the run folder.
+        seed: Seed of the latents (the same every evaluation, so scores compare).
+    """
+
+    every: int = 0
+    samples: int = 1000
+    batch_size: int = 250
+    against: str = "digits"
+    extractor: Literal["digits", "inception"] = "digits"
+    keep_best: bool = True
+    seed: int = 12345
+
+    def _validate(self) -> None:
+        super()._validate()
+        check_non_negative(self, "every")
+        check_positive(self, "batch_size")
+        check_non_negative(self, "seed")
+        if self.samples < 2:
+            self._fail("samples", "must be >= 2 (a covariance needs two samples)")
+        if self.against == "digits" and self.extractor != "digits":
+            self._fail("against", "'digits' is scored with extractor='digits'")
+
+
+@config_dataclass
 class PrecisionConfig(ConfigBase):
     """Numeric precision of the training step.
 
@@ -298,6 +335,7 @@ class TrainingConfig(ConfigBase):
             written out: on XLA:CPU a scan body loses the fast convolution layouts) or
             ``"auto"`` (unrolled on CPU, scan elsewhere). Both give the same state.
         ema: Generator weight averaging; None disables it.
+        evaluation: Periodic FID during training (off unless ``evaluation.every``).
         precision: Numeric precision.
         data: The training data.
         checkpoint: Checkpointing.
@@ -317,6 +355,7 @@ class TrainingConfig(ConfigBase):
     steps_per_dispatch: int = 1
     loop: Literal["auto", "scan", "unrolled"] = "auto"
     ema: EMAConfig | None = None
+    evaluation: EvaluationConfig = config_field(default_factory=EvaluationConfig)
     precision: PrecisionConfig = config_field(default_factory=PrecisionConfig)
     data: DataConfig = config_field(default_factory=DataConfig)
     checkpoint: CheckpointConfig = config_field(default_factory=CheckpointConfig)
@@ -340,6 +379,7 @@ class TrainingConfig(ConfigBase):
             "logging.log_every": self.logging.log_every,
             "logging.sample_every": self.logging.sample_every,
             "checkpoint.every_n_steps": self.checkpoint.every_n_steps,
+            "evaluation.every": self.evaluation.every,
         }
         for name, value in intervals.items():
             if value % per_call:
@@ -348,3 +388,8 @@ class TrainingConfig(ConfigBase):
                     f"steps_per_dispatch={per_call}: the host sees the state only every "
                     f"{per_call} steps"
                 )
+        if self.evaluation.every % self.logging.log_every:
+            raise ValueError(
+                f"TrainingConfig.evaluation.every={self.evaluation.every} is not a multiple "
+                f"of logging.log_every={self.logging.log_every}: the scores join a logged row"
+            )

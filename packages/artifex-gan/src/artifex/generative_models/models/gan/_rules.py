@@ -519,10 +519,24 @@ class LatentRules(OnePhase):
 
         The latents take the dtype of the real images, so a bf16 step generates in bf16.
         """
-        size = real["image"].shape[0]
+        images = real["image"]
+        return self._draw(g, key, images.shape[0], step, images.dtype)
+
+    def sample(
+        self, g: Any, key: jax.Array, count: int, step: jax.Array | int, *, dtype: Any = None
+    ) -> jax.Array:
+        """``count`` images in eval mode, their context drawn as for training's fakes.
+
+        What an evaluation scores (conditional models: uniformly drawn classes; a
+        progressive model: its current stage at ``step``'s fade-in).
+        """
+        evaluating = dataclasses.replace(self, training=False)
+        return evaluating._draw(g, key, count, jnp.asarray(step), dtype or jnp.float32)["image"]
+
+    def _draw(self, g: Any, key: jax.Array, size: int, step: Any, dtype: Any) -> Fakes:
         context_key, z_key, generate_key = jax.random.split(key, 3)
         context = self.fake_context(size, context_key, step)
-        z = jax.random.normal(z_key, (size, self.latent_dim), real["image"].dtype)
+        z = jax.random.normal(z_key, (size, self.latent_dim), dtype)
         return {"image": self.generate(g, z, context, generate_key), "context": context}
 
     def discriminator_loss(

@@ -2,7 +2,8 @@
 
 Every callback derives from :class:`Callback` and overrides the hooks it needs; the
 :class:`~artifex.generative_models.training.Trainer` installs :class:`PhaseSchedule`
-(when the rules have phases), :class:`ProgressCallback`, :class:`WriterCallback`,
+(when the rules have phases), :class:`Evaluation` (when the config asks for periodic
+FID), :class:`ProgressCallback`, :class:`WriterCallback`,
 a :class:`Periodic` for ``trainer.on_sample`` and :class:`Checkpointing`, then the
 user's own.
 """
@@ -11,6 +12,7 @@ from artifex.generative_models.training.callbacks._base import Callback as Callb
 from artifex.generative_models.training.callbacks._checkpointing import (
     Checkpointing as Checkpointing,
 )
+from artifex.generative_models.training.callbacks._evaluation import Evaluation as Evaluation
 from artifex.generative_models.training.callbacks._growth import PhaseSchedule as PhaseSchedule
 from artifex.generative_models.training.callbacks._periodic import Periodic as Periodic
 from artifex.generative_models.training.callbacks._progress import (
@@ -22,6 +24,7 @@ from artifex.generative_models.training.callbacks._writers import WriterCallback
 __all__ = [
     "Callback",
     "Checkpointing",
+    "Evaluation",
     "Periodic",
     "PhaseSchedule",
     "ProgressCallback",

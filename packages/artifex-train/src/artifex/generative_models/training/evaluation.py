@@ -1,0 +1,156 @@
+"""FID of a training run: its reference, how generated images are viewed, when it runs.
+
+The periodic evaluation is what ``TrainingConfig.evaluation`` asks for.
+
+Two references are known:
+
+* ``"digits"``: the bundled held-out digits (``load_digits("test")``), scored with the
+  bundled digits classifier's 64-d features; generated images are pooled to 8x8 and their
+  first channel kept, as the digits are.
+* a statistics file (``artifex-metrics stats``, pytorch-fid or clean-fid ``.npz``) under
+  the FID InceptionV3 (weights converted into the cache once). Generated float images go
+  to the network's own bilinear resize (pytorch-fid's ``legacy_pytorch`` mode), so a file
+  made in another mode is refused.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from artifex.generative_models.core.configuration import EvaluationConfig
+from artifex.generative_models.training.callbacks._evaluation import Evaluation, View
+from artifex.generative_models.training.checkpoints import CheckpointStore
+
+if TYPE_CHECKING:
+    from artifex.generative_models.core.evaluation.metrics import FeatureStatistics
+    from artifex.generative_models.training.trainer import Trainer
+
+__all__ = ["digits_view", "evaluation_from_config", "inception_view", "reference_for"]
+
+DIGITS_SIZE = 8
+# The name `artifex-metrics stats` records for the FID InceptionV3.
+INCEPTION_EXTRACTOR = "inception-v3-fid"
+
+
+def _nhwc(images: jax.Array, data_format: str) -> jax.Array:
+    return jnp.transpose(images, (0, 2, 3, 1)) if data_format == "NCHW" else images
+
+
+def digits_view(data_format: str) -> View:
+    """Generated images -> 8x8 one-channel NHWC images, as the bundled digits are.
+
+    Images larger than 8x8 (digits upscaled for a model) are block-averaged back.
+    """
+
+    def view(images: jax.Array) -> jax.Array:
+        images = _nhwc(images, data_format).astype(jnp.float32)
+        count, height, width, channels = images.shape
+        if height % DIGITS_SIZE or width % DIGITS_SIZE:
+            raise ValueError(
+                f"digits FID needs images whose size is a multiple of {DIGITS_SIZE}, got "
+                f"{height}x{width}"
+            )
+        fh, fw = height // DIGITS_SIZE, width // DIGITS_SIZE
+        pooled = images.reshape(count, DIGITS_SIZE, fh, DIGITS_SIZE, fw, channels).mean((2, 4))
+        return pooled[..., :1]
+
+    return view
+
+
+def inception_view(data_format: str) -> View:
+    """Generated images -> NHWC RGB (grey repeated), for the InceptionV3's own resize."""
+
+    def view(images: jax.Array) -> jax.Array:
+        images = _nhwc(images, data_format).astype(jnp.float32)
+        channels = images.shape[-1]
+        if channels == 1:
+            return jnp.repeat(images, 3, axis=-1)
+        if channels != 3:
+            raise ValueError(f"Inception FID needs 1 or 3 channels, got {channels}")
+        return images
+
+    return view
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_reference() -> tuple[Any, FeatureStatistics]:
+    from artifex.generative_models.core.evaluation.metrics import (
+        FeatureStatistics,
+        digits_feature_extractor,
+        load_digits,
+    )
+
+    extractor = digits_feature_extractor()
+    held_out = load_digits("test")[0]
+    features = np.asarray(extractor(jnp.asarray(held_out, jnp.float32)), np.float64)
+    return extractor, FeatureStatistics.from_features(features)
+
+
+def reference_for(
+    config: EvaluationConfig, data_format: str
+) -> tuple[Any, FeatureStatistics, View]:
+    """``(extractor, reference statistics, view)`` of an evaluation config.
+
+    Raises:
+        FileNotFoundError: The statistics file or the Inception weights are missing (the
+            message says how to make them).
+        ValueError: The statistics file was made in another resize mode or with another
+            extractor.
+    """
+    if config.against == "digits":
+        extractor, reference = _digits_reference()
+        return extractor, reference, digits_view(data_format)
+    from artifex.generative_models.core.evaluation.metrics import (
+        FeatureStatistics,
+        inception_feature_extractor,
+        load_statistics,
+    )
+
+    path = Path(config.against)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"evaluation.against={config.against!r}: no such statistics file; make one with "
+            "`artifex-metrics stats SOURCE --out stats.npz --mode legacy_pytorch`"
+        )
+    stats = load_statistics(path)
+    if stats.mode not in (None, "legacy_pytorch"):
+        raise ValueError(
+            f"{path} holds statistics in mode {stats.mode!r}; the in-training FID feeds "
+            "float images to InceptionV3's bilinear resize (mode 'legacy_pytorch'): make "
+            "the statistics with --mode legacy_pytorch"
+        )
+    if stats.extractor not in (None, INCEPTION_EXTRACTOR):
+        raise ValueError(
+            f"{path} holds statistics of extractor {stats.extractor!r}; "
+            "evaluation.extractor='inception' compares InceptionV3 features"
+        )
+    reference = FeatureStatistics.from_moments(stats.mu, stats.sigma, stats.count)
+    return inception_feature_extractor(), reference, inception_view(data_format)
+
+
+def evaluation_from_config(trainer: Trainer) -> Evaluation | None:
+    """The :class:`Evaluation` callback the trainer's config asks for, or None."""
+    config = trainer.config.evaluation
+    if not config.every:
+        return None
+    layout = trainer.experiment.model.data_layout
+    data_format = layout.data_format if layout is not None else "NHWC"
+    extractor, reference, view = reference_for(config, data_format)
+    return Evaluation(
+        reference=reference,
+        extractor=extractor,
+        view=view,
+        every=config.every,
+        samples=config.samples,
+        batch_size=config.batch_size,
+        seed=config.seed,
+        best_store=(
+            CheckpointStore(trainer.workdir / "best", keep_last=1) if config.keep_best else None
+        ),
+    )

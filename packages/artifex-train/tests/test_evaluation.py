@@ -1,0 +1,167 @@
+"""Periodic FID in training: the score, where it is logged, the best checkpoint, devices."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+
+from artifex.generative_models.core.configuration import (
+    CheckpointConfig,
+    ConvDiscriminatorConfig,
+    ConvGeneratorConfig,
+    DCGANConfig,
+    EvaluationConfig,
+    LoggingConfig,
+    TrainingConfig,
+)
+from artifex.generative_models.core.evaluation.metrics import (
+    FrechetInceptionDistance,
+    digits_feature_extractor,
+    load_digits,
+)
+from artifex.generative_models.models.gan import DCGAN
+from artifex.generative_models.training.callbacks import Evaluation
+from artifex.generative_models.training.evaluation import digits_view
+from artifex.generative_models.training.trainer import Trainer
+
+# Tiny evaluations (16 samples of 64-d features) are biased, and the metrics say so.
+pytestmark = pytest.mark.filterwarnings("ignore:.*samples of 64-dimensional features")
+
+SHAPE = {"output_shape": (8, 8, 1), "data_format": "NHWC"}
+MODEL = DCGANConfig(
+    generator=ConvGeneratorConfig(hidden_dims=(8,), latent_dim=4, **SHAPE),
+    discriminator=ConvDiscriminatorConfig(
+        hidden_dims=(8,), input_shape=(8, 8, 1), data_format="NHWC", batch_norm=False
+    ),
+)
+
+
+class Digits:
+    """Batches of the bundled training digits, in order."""
+
+    def __init__(self, batch=8):
+        self.images, self.batch, self.position = load_digits("train")[0], batch, 0
+
+    def __next__(self):
+        start = self.position * self.batch % (len(self.images) - self.batch)
+        self.position += 1
+        return {"image": np.asarray(self.images[start : start + self.batch], np.float32)}
+
+
+def training(workdir, **evaluation):
+    return TrainingConfig(
+        steps=4,
+        steps_per_dispatch=2,
+        logging=LoggingConfig(log_every=2, sample_every=0),
+        checkpoint=CheckpointConfig(directory=str(workdir), every_n_steps=4, save_final=False),
+        evaluation=EvaluationConfig(every=2, samples=16, batch_size=8, **evaluation),
+    )
+
+
+def test_periodic_fid_joins_the_logged_rows_and_keeps_the_best_checkpoint(tmp_path):
+    trainer = Trainer(DCGAN(MODEL, rngs=nnx.Rngs(0)), Digits(), training(tmp_path), progress=False)
+    history = trainer.fit()
+    scores = {row["step"]: row["fid"] for row in history}
+    assert sorted(scores) == [2, 4] and all(np.isfinite(v) and v > 0 for v in scores.values())
+    # metrics.jsonl (and so every writer) holds the same scores.
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert {row["step"]: row["fid"] for row in rows} == scores
+    # best/ keeps one checkpoint: the step of the lowest score, with the score beside it.
+    best_step = min(scores, key=scores.get)
+    (evaluation,) = [cb for cb in trainer.callbacks if isinstance(cb, Evaluation)]
+    assert evaluation.best == scores[best_step]
+    assert evaluation.best_store.all_steps() == [best_step]
+    _, _, extra = evaluation.best_store.restore(trainer.state, best_step)
+    assert extra["fid"] == pytest.approx(scores[best_step])
+
+
+def test_the_device_side_fid_equals_the_metrics_package_on_the_same_images(tmp_path):
+    trainer = Trainer(DCGAN(MODEL, rngs=nnx.Rngs(0)), Digits(), training(tmp_path), progress=False)
+    trainer.fit(2)
+    (evaluation,) = [cb for cb in trainer.callbacks if isinstance(cb, Evaluation)]
+    ours = evaluation.evaluate(trainer)
+    # The same latents, generated and scored on the host by the metrics package's own
+    # (float64, batch-merged) statistics.
+    generator = trainer.ema_generator()
+    keys = jax.random.split(jax.random.key(evaluation.seed), evaluation.batches)
+    fake = np.concatenate(
+        [
+            np.asarray(digits_view("NHWC")(trainer.rules.sample(generator, key, 8, 2)))
+            for key in keys
+        ]
+    )
+    fid = FrechetInceptionDistance(feature_extractor=digits_feature_extractor())
+    theirs = fid.compute(load_digits("test")[0], jnp.asarray(fake))["fid"]
+    assert ours == pytest.approx(theirs, rel=1e-4)
+
+
+def test_a_statistics_file_of_another_mode_is_refused(tmp_path):
+    from artifex.generative_models.core.evaluation.metrics import save_statistics
+    from artifex.generative_models.training.evaluation import reference_for
+
+    path = tmp_path / "stats.npz"
+    save_statistics(
+        path,
+        np.zeros(4),
+        np.eye(4),
+        extractor="inception-v3-fid",
+        extractor_sha256="0" * 64,
+        mode="clean",
+        count=10,
+        fingerprint="x",
+    )
+    config = EvaluationConfig(every=2, against=str(path), extractor="inception")
+    with pytest.raises(ValueError, match=r"mode 'clean'.*--mode legacy_pytorch"):
+        reference_for(config, "NHWC")
+    missing = EvaluationConfig(every=2, against=str(tmp_path / "none.npz"), extractor="inception")
+    with pytest.raises(FileNotFoundError, match=r"no such statistics file.*artifex-metrics stats"):
+        reference_for(missing, "NHWC")
+
+
+@pytest.mark.slow
+def test_one_and_four_devices_give_the_same_fid():
+    # The batch of each evaluation call is split over the mesh; the feature sums are
+    # reduced across devices. The same generator on 1 and on 4 virtual CPU devices.
+    script = textwrap.dedent(
+        """
+        import json
+        import jax, numpy as np
+        from flax import nnx
+        from artifex.generative_models.models.gan import DCGAN
+        from artifex.generative_models.training.devices import DeviceManager
+        from artifex.generative_models.training.trainer import Trainer
+        from test_evaluation import MODEL, Digits, training
+        import tempfile
+        scores = []
+        for devices in (jax.devices()[:1], jax.devices()):
+            with tempfile.TemporaryDirectory() as workdir:
+                trainer = Trainer(DCGAN(MODEL, rngs=nnx.Rngs(0)), Digits(), training(workdir),
+                                  device_manager=DeviceManager(devices), progress=False)
+                (evaluation,) = [cb for cb in trainer.callbacks
+                                 if type(cb).__name__ == "Evaluation"]
+                scores.append((len(devices), evaluation.evaluate(trainer)))
+        print(json.dumps(scores))
+        """
+    )
+    env = {
+        **os.environ,
+        "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+        "JAX_PLATFORMS": "cpu",
+        "PYTHONPATH": os.pathsep.join(
+            [os.path.dirname(__file__), os.environ.get("PYTHONPATH", "")]
+        ),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    (one, four) = json.loads(result.stdout.strip().splitlines()[-1])
+    assert one[0] == 1 and four[0] == 4
+    assert four[1] == pytest.approx(one[1], rel=1e-5)
