@@ -94,6 +94,7 @@ def _examples():
         cfg.ScheduleConfig(kind="exponential", transition_steps=1000, decay_rate=0.95),
         cfg.OptimizerConfig(name="adamw", weight_decay=1e-4, grad_clip_norm=1.0),
         cfg.EMAConfig(decay=0.99, start_step=100),
+        cfg.EvaluationConfig(every=500, samples=2000, against="stats.npz", extractor="inception"),
         cfg.PrecisionConfig(compute_dtype="bfloat16"),
         cfg.CheckpointConfig(directory="runs/ckpt", every_n_steps=500, keep_last=2),
         cfg.LoggingConfig(tensorboard=True, log_dir="runs/logs", sample_every=0),

@@ -154,3 +154,21 @@ training:
     assert experiment.model.discriminator.input_shape == (32, 32, 1)
     assert experiment.training.steps == 2000
     assert cfg.ExperimentConfig.from_yaml(experiment.to_yaml()) == experiment
+
+
+def test_evaluation_config_refuses_what_cannot_be_scored():
+    from artifex.generative_models.core.configuration import (
+        EvaluationConfig,
+        LoggingConfig,
+        TrainingConfig,
+    )
+
+    with pytest.raises(ValueError, match=r"EvaluationConfig.samples=1.*>= 2"):
+        EvaluationConfig(samples=1)
+    with pytest.raises(ValueError, match=r"against.*'digits' is scored with extractor='digits'"):
+        EvaluationConfig(against="digits", extractor="inception")
+    with pytest.raises(ValueError, match=r"evaluation.every=150 is not a multiple of.*log_every=100"):
+        TrainingConfig(
+            steps=300, evaluation=EvaluationConfig(every=150), logging=LoggingConfig(log_every=100)
+        )
+    assert TrainingConfig().evaluation.every == 0  # off by default
