@@ -167,7 +167,7 @@ def test_evaluation_config_refuses_what_cannot_be_scored():
         EvaluationConfig(samples=1)
     with pytest.raises(ValueError, match=r"against.*'digits' is scored with extractor='digits'"):
         EvaluationConfig(against="digits", extractor="inception")
-    with pytest.raises(ValueError, match=r"evaluation.every=150 is not a multiple of.*log_every=100"):
+    with pytest.raises(ValueError, match=r"evaluation.every=150 is not a multiple.*log_every=100"):
         TrainingConfig(
             steps=300, evaluation=EvaluationConfig(every=150), logging=LoggingConfig(log_every=100)
         )
