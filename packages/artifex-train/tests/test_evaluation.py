@@ -165,3 +165,26 @@ def test_one_and_four_devices_give_the_same_fid():
     (one, four) = json.loads(result.stdout.strip().splitlines()[-1])
     assert one[0] == 1 and four[0] == 4
     assert four[1] == pytest.approx(one[1], rel=1e-5)
+
+
+def test_artifex_train_evaluate_scores_a_finished_run_folder(tmp_path, capsys):
+    from artifex.generative_models.core.configuration import ExperimentConfig
+    from artifex.generative_models.training.cli import main
+
+    experiment = ExperimentConfig(model=MODEL, training=training(tmp_path))
+    (tmp_path / "config.yaml").write_text(experiment.to_yaml(include_type=True))
+    trainer = Trainer(
+        DCGAN(MODEL, rngs=nnx.Rngs(0)), Digits(), experiment, workdir=tmp_path, progress=False
+    )
+    trainer.fit()
+    (evaluation,) = [cb for cb in trainer.callbacks if isinstance(cb, Evaluation)]
+    expected = evaluation.evaluate(trainer)  # the same latents and weights, in this process
+    assert main(["evaluate", str(tmp_path), "--samples", "16"]) == 0
+    printed = capsys.readouterr().out
+    written = json.loads((tmp_path / "evaluation_step_000004.json").read_text())
+    assert written["step"] == 4 and written["samples"] == 16 and written["against"] == "digits"
+    assert written["fid"] == pytest.approx(expected, rel=1e-6)
+    assert f"fid: {written['fid']}" in printed
+    # A folder that is not a run is one clear line and exit 2.
+    assert main(["evaluate", str(tmp_path / "missing")]) == 2
+    assert "has no config.yaml" in capsys.readouterr().err

@@ -4,6 +4,7 @@
     artifex-train train --preset dcgan --out runs/dcgan --set training.steps=500
     artifex-train train --config experiment.yaml --out runs/mine
     artifex-train presets
+    artifex-train evaluate runs/dcgan [--against digits|stats.npz] [--samples N] [--step S]
 
 ``train`` resumes from the run folder's latest checkpoint when there is one, so the same
 command continues a run after a crash. ``--set key=value`` changes any field of the
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["apply_overrides", "build_parser", "main"]
+__all__ = ["apply_overrides", "build_parser", "evaluate_run", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +44,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="change a field by its dotted path; may be repeated",
     )  # fmt: skip
     commands.add_parser("presets", help="list the presets")
+    evaluate = commands.add_parser(
+        "evaluate", help="FID of a run's EMA generator from its latest (or --step) checkpoint"
+    )
+    evaluate.add_argument("run", type=Path, help="the run folder (with config.yaml)")
+    evaluate.add_argument(
+        "--against", default=None,
+        help="'digits' or a statistics file (`artifex-metrics stats ... --mode legacy_pytorch`); "
+        "default: the run config's evaluation.against",
+    )  # fmt: skip
+    evaluate.add_argument("--samples", type=int, default=None, help="generated images")
+    evaluate.add_argument("--step", type=int, default=None, help="checkpoint (default: latest)")
     return parser
 
 
@@ -78,6 +90,48 @@ def apply_overrides(config: Any, overrides: Sequence[str]) -> Any:
     return type(config).from_dict(data)
 
 
+def evaluate_run(
+    run: Path, *, against: str | None = None, samples: int | None = None, step: int | None = None
+) -> dict[str, Any]:
+    """Score a run folder's EMA generator; write ``evaluation_step_NNNNNN.json`` beside it.
+
+    Raises:
+        FileNotFoundError: No ``config.yaml`` or no checkpoint in ``run``.
+        ValueError: The reference cannot be used (see ``evaluation.reference_for``).
+    """
+    import json
+
+    from artifex.generative_models.core.configuration import ExperimentConfig
+    from artifex.generative_models.training.evaluation import data_format_of, evaluation_for
+    from artifex.generative_models.training.run import build_model
+    from artifex.generative_models.training.trainer import Trainer
+
+    config_file = run / "config.yaml"
+    if not config_file.is_file():
+        raise FileNotFoundError(f"{run} is not a run folder: it has no config.yaml")
+    experiment = ExperimentConfig.from_yaml(config_file.read_text())
+    wanted = experiment.training.evaluation
+    changes: dict[str, Any] = {"every": 1}
+    if against is not None:
+        changes["against"] = against
+        changes["extractor"] = "digits" if against == "digits" else "inception"
+    if samples is not None:
+        changes["samples"] = samples
+    wanted = wanted.replace(**changes)
+    # No data is read: the trainer only holds the restored state.
+    trainer = Trainer(build_model(experiment), None, experiment, workdir=run, progress=False)
+    restored = trainer.restore(step)
+    evaluation = evaluation_for(wanted, data_format_of(trainer))
+    scores = {
+        "step": restored,
+        "fid": evaluation.evaluate(trainer),
+        "against": wanted.against,
+        "samples": evaluation.batches * evaluation.batch_size,
+    }
+    (run / f"evaluation_step_{restored:06d}.json").write_text(json.dumps(scores, indent=2) + "\n")
+    return scores
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit status."""
     args = build_parser().parse_args(argv)
@@ -96,6 +150,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     from artifex.generative_models.core.configuration import ExperimentConfig
     from artifex.generative_models.training.run import run_experiment
     from artifex.generative_models.training.trainer import TrainingInterrupted
+
+    if args.command == "evaluate":
+        try:
+            scores = evaluate_run(
+                args.run, against=args.against, samples=args.samples, step=args.step
+            )
+        except (ValueError, TypeError, FileNotFoundError) as error:
+            print(f"artifex-train: error: {error}", file=sys.stderr)
+            return 2
+        for name, value in scores.items():
+            print(f"  {name}: {value}")
+        return 0
 
     try:
         if args.command == "demo":

@@ -31,7 +31,14 @@ if TYPE_CHECKING:
     from artifex.generative_models.core.evaluation.metrics import FeatureStatistics
     from artifex.generative_models.training.trainer import Trainer
 
-__all__ = ["digits_view", "evaluation_from_config", "inception_view", "reference_for"]
+__all__ = [
+    "data_format_of",
+    "digits_view",
+    "evaluation_for",
+    "evaluation_from_config",
+    "inception_view",
+    "reference_for",
+]
 
 DIGITS_SIZE = 8
 # The name `artifex-metrics stats` records for the FID InceptionV3.
@@ -134,13 +141,14 @@ def reference_for(
     return inception_feature_extractor(), reference, inception_view(data_format)
 
 
-def evaluation_from_config(trainer: Trainer) -> Evaluation | None:
-    """The :class:`Evaluation` callback the trainer's config asks for, or None."""
-    config = trainer.config.evaluation
-    if not config.every:
-        return None
-    layout = trainer.experiment.model.data_layout
-    data_format = layout.data_format if layout is not None else "NHWC"
+def evaluation_for(
+    config: EvaluationConfig, data_format: str, *, best_store: CheckpointStore | None = None
+) -> Evaluation:
+    """The :class:`Evaluation` of ``config`` for images in ``data_format``.
+
+    Its :meth:`Evaluation.evaluate` scores a trainer's EMA generator now (the end of a run,
+    ``artifex-train evaluate``); installed as a callback it scores every ``config.every``.
+    """
     extractor, reference, view = reference_for(config, data_format)
     return Evaluation(
         reference=reference,
@@ -150,7 +158,20 @@ def evaluation_from_config(trainer: Trainer) -> Evaluation | None:
         samples=config.samples,
         batch_size=config.batch_size,
         seed=config.seed,
-        best_store=(
-            CheckpointStore(trainer.workdir / "best", keep_last=1) if config.keep_best else None
-        ),
+        best_store=best_store,
     )
+
+
+def data_format_of(trainer: Trainer) -> str:
+    """The layout of the images the trainer's model makes."""
+    layout = trainer.experiment.model.data_layout
+    return layout.data_format if layout is not None else "NHWC"
+
+
+def evaluation_from_config(trainer: Trainer) -> Evaluation | None:
+    """The :class:`Evaluation` callback the trainer's config asks for, or None."""
+    config = trainer.config.evaluation
+    if not config.every:
+        return None
+    best = CheckpointStore(trainer.workdir / "best", keep_last=1) if config.keep_best else None
+    return evaluation_for(config, data_format_of(trainer), best_store=best)

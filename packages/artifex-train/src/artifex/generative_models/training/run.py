@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from artifex.generative_models.core.configuration import ExperimentConfig
+from artifex.generative_models.core.configuration import EvaluationConfig, ExperimentConfig
 from artifex.generative_models.models.gan import build_model as build_family_model
 from artifex.generative_models.training.artifacts import save_loss_curves
 from artifex.generative_models.training.callbacks import SampleGrids
@@ -35,6 +35,7 @@ from artifex.generative_models.training.data import (
     source_from_config,
     validate_source,
 )
+from artifex.generative_models.training.evaluation import data_format_of, evaluation_for
 from artifex.generative_models.training.trainer import Trainer, rules_of
 
 __all__ = ["build_model", "run_experiment", "validate_data"]
@@ -111,7 +112,7 @@ def run_experiment(experiment: ExperimentConfig, out: str | Path) -> dict[str, A
         if _translates(trainer.rules):
             scores.update(_translation_scores(trainer, experiment, data_format))
         else:
-            scores.update(_digits_scores(trainer, data_format, labels_count=num_classes))
+            scores.update(_digits_scores(trainer))
     (out / "scores.json").write_text(json.dumps(scores, indent=2) + "\n")
     return scores
 
@@ -185,34 +186,25 @@ def _translation_scores(
     return scores
 
 
-def _digits_scores(trainer: Trainer, data_format: str, labels_count: int | None) -> dict[str, Any]:
-    """FID of generated digits against the held-out digits, and the real-vs-real floor."""
+def _digits_scores(trainer: Trainer) -> dict[str, Any]:
+    """FID of generated digits against the held-out digits, and the real-vs-real floor.
+
+    The same evaluation as a run's periodic FID (``TrainingConfig.evaluation``), with 1000
+    samples; a run with phases (a progressive one) is scored in its last phase.
+    """
     from artifex.generative_models.core.evaluation.metrics import (
         FrechetInceptionDistance,
         digits_feature_extractor,
         load_digits,
     )
 
-    held_out = load_digits("test")[0]  # (images, labels): the images
-    generator = trainer.ema_generator()
-    # A run with phases (a progressive one) is scored in its last phase.
-    final = trainer.rules.phase_at(max(trainer.rules.phase_starts(), default=0))
-    final.enter((generator,))
-    count = 1000
-    z = jax.random.normal(jax.random.key(12345), (count, trainer.model.latent_dim))
-    if labels_count:
-        fake = generator(z, jnp.arange(count) % labels_count, training=False)
-    else:
-        fake = generator(z, training=False)
-    fake = _to_nhwc(fake, data_format)
-    if fake.shape[1:3] != (8, 8):  # digits upscaled for the model: pool back to 8x8
-        factor = fake.shape[1] // 8
-        fake = fake.reshape(count, 8, factor, 8, factor, fake.shape[-1]).mean(axis=(2, 4))
-    fake = fake[..., :1]
+    trainer.set_rules(trainer.rules.phase_at(max(trainer.rules.phase_starts(), default=0)))
+    config = EvaluationConfig(every=1, samples=1000, batch_size=250, against="digits")
+    evaluation = evaluation_for(config, data_format_of(trainer))
     fid = FrechetInceptionDistance(feature_extractor=digits_feature_extractor())
-    floor = fid.compute(load_digits("train")[0], held_out)["fid"]
+    floor = fid.compute(load_digits("train")[0], load_digits("test")[0])["fid"]
     return {
-        "fid_digits": float(fid.compute(held_out, fake)["fid"]),
+        "fid_digits": evaluation.evaluate(trainer),
         "fid_digits_floor_real_vs_real": float(floor),
-        "fid_samples": count,
+        "fid_samples": evaluation.batches * evaluation.batch_size,
     }

@@ -99,7 +99,8 @@ class Trainer:
             (``"image"`` in the model's layout and in [-1, 1]; ``"label"`` for
             conditional models; ``"image_a"`` / ``"image_b"`` for CycleGAN). If it can
             save its position (grain iterators, or ``get_state`` / ``set_state``), the
-            position is checkpointed and restored.
+            position is checkpointed and restored. None: a trainer that only restores
+            and samples (``artifex-train evaluate``); ``fit`` then refuses to run.
         config: A :class:`TrainingConfig`, or an :class:`ExperimentConfig` holding it.
         device_manager: The devices to shard over; all devices by default.
         workdir: Where logs, samples and checkpoints go; the checkpoint config's
@@ -122,7 +123,7 @@ class Trainer:
     def __init__(
         self,
         model: Any,
-        data: Iterator[dict[str, Any]],
+        data: Iterator[dict[str, Any]] | None,
         config: TrainingConfig | ExperimentConfig,
         *,
         device_manager: DeviceManager | None = None,
@@ -373,6 +374,11 @@ class Trainer:
         """
         # A stop asked of an earlier fit is not this one's.
         self._stop_signal, self._stop_requested = None, False
+        if self.data is None:
+            raise ValueError(
+                "this Trainer was built without data (data=None, for restoring and "
+                "sampling); pass an iterator of batches to train"
+            )
         target = self.config.steps if steps is None else steps
         k = self.config.steps_per_dispatch
         if target % k:
@@ -443,7 +449,9 @@ class Trainer:
                 labels are not integers in ``[0, num_classes)``.
         """
         n_critic = self.rules.n_critic
-        batches = [next(self.data) for _ in range(k * n_critic)]
+        data = self.data
+        assert data is not None  # fit refuses a trainer without data
+        batches = [next(data) for _ in range(k * n_critic)]
         names = self.rules.batch_shapes()
         missing = [name for name in names if name not in batches[0]]
         if missing:
