@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from artifex.generative_models.core.evaluation.metrics import (
-    StatisticsAccumulator,
+    FeatureStatistics,
     frechet_distance,
     inception_score,
     kernel_inception_distance,
@@ -79,7 +79,8 @@ def test_stats_of_an_array_file(arrays, capsys):
     out = tmp / "stats.npz"
     assert run(["stats", str(tmp / "a.npy"), "--out", str(out), "--batch-size", "16"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == str(out)
-    mu, sigma = StatisticsAccumulator().update(direct_features(a)).finalize()
+    direct = FeatureStatistics().update(direct_features(a))
+    mu, sigma = direct.mean, direct.covariance
     with np.load(out, allow_pickle=False) as data:  # as pytorch-fid reads it
         np.testing.assert_allclose(data["mu"], mu, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(data["sigma"], sigma, rtol=1e-4, atol=1e-7)
@@ -123,7 +124,8 @@ def test_fid_of_arrays_and_of_a_statistics_file_agree(arrays, capsys):
     assert run(["fid", str(tmp / "a.npy"), str(tmp / "b.npz")]) == 0
     printed = float(capsys.readouterr().out.split("fid:")[1])
     (mu1, s1), (mu2, s2) = (
-        StatisticsAccumulator().update(direct_features(x)).finalize() for x in (a, b)
+        (lambda s: (s.mean, s.covariance))(FeatureStatistics().update(direct_features(x)))
+        for x in (a, b)
     )
     assert printed == pytest.approx(frechet_distance(mu1, s1, mu2, s2), rel=1e-4)
     run(["stats", str(tmp / "a.npy"), "--out", str(tmp / "sa.npz")])

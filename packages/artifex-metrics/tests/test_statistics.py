@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from artifex.generative_models.core.evaluation.metrics import (
-    StatisticsAccumulator,
+    FeatureStatistics,
     check_compatible,
     frechet_distance,
     kernel_inception_distance,
@@ -43,45 +43,53 @@ def features(rng, n, d, shift=0.0):
     return np.abs(rng.normal(size=(n, d)) @ rng.normal(size=(d, d)) * 0.3 + shift)
 
 
-def test_accumulator_equals_numpy_cov_in_any_batching(rng):
+def moments(x):
+    stats = FeatureStatistics().update(x)
+    return stats.mean, stats.covariance
+
+
+def test_streaming_statistics_equal_numpy_cov_in_any_batching(rng):
     x = features(rng, 301, 16, shift=2.0)
     expected_mu, expected_sigma = x.mean(0), np.cov(x, rowvar=False)
-    acc = StatisticsAccumulator()
+    acc = FeatureStatistics()
     for batch in np.array_split(x, 7):
         acc.update(batch)
-    mu, sigma = acc.finalize()
-    np.testing.assert_allclose(mu, expected_mu, rtol=1e-12)
-    np.testing.assert_allclose(sigma, expected_sigma, rtol=1e-9, atol=1e-12)
-    assert acc.count == 301 and np.array_equal(sigma, sigma.T)
+    np.testing.assert_allclose(acc.mean, expected_mu, rtol=1e-12)
+    np.testing.assert_allclose(acc.covariance, expected_sigma, rtol=1e-9, atol=1e-12)
+    assert acc.count == 301
 
 
 def test_merged_shards_equal_one_pass(rng):
     x = features(rng, 200, 8)
-    shards = [StatisticsAccumulator().update(part) for part in np.array_split(x, 4)]
-    merged = StatisticsAccumulator()
+    shards = [FeatureStatistics().update(part) for part in np.array_split(x, 4)]
+    merged = FeatureStatistics()
     for shard in shards:
         merged.merge(shard)
-    merged.merge(StatisticsAccumulator())  # an empty shard changes nothing
-    whole = StatisticsAccumulator().update(x)
-    for a, b in zip(merged.finalize(), whole.finalize(), strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    merged.merge(FeatureStatistics())  # an empty shard changes nothing
+    whole = FeatureStatistics().update(x)
+    assert merged.count == whole.count == 200
+    np.testing.assert_allclose(merged.mean, whole.mean, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(merged.covariance, whole.covariance, rtol=1e-12, atol=1e-14)
 
 
-def test_accumulator_errors(rng):
-    with pytest.raises(ValueError, match="at least 2 feature vectors, got 1"):
-        StatisticsAccumulator().update(np.ones((1, 3))).finalize()
-    acc = StatisticsAccumulator().update(np.ones((2, 3)))
-    with pytest.raises(ValueError, match=r"dimension 4.*3-d"):
+def test_streaming_statistics_errors(rng):
+    with pytest.raises(ValueError, match="at least 2 samples, got 1"):
+        _ = FeatureStatistics().update(np.ones((1, 3))).covariance
+    acc = FeatureStatistics().update(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"dimension 4.*have 3"):
         acc.update(np.ones((2, 4)))
-    with pytest.raises(ValueError, match=r"dimension 4.*3-d"):
-        acc.merge(StatisticsAccumulator().update(np.ones((2, 4))))
+    with pytest.raises(ValueError, match=r"cannot merge 4-d statistics into 3-d"):
+        acc.merge(FeatureStatistics().update(np.ones((2, 4))))
+    loaded = FeatureStatistics.from_moments(np.zeros(3), np.eye(3), None)
+    with pytest.raises(ValueError, match="without a sample count cannot be merged"):
+        acc.merge(loaded)
     with pytest.raises(ValueError, match="NaN"):
         acc.update(np.full((2, 3), np.nan))
 
 
 def test_file_reads_as_pytorch_fid_and_round_trips(tmp_path, rng):
     x = features(rng, 300, 10)
-    mu, sigma = StatisticsAccumulator().update(x).finalize()
+    mu, sigma = moments(x)
     path = tmp_path / "stats.npz"
     save_statistics(path, mu, sigma, **META)
     # What pytorch-fid (fid_score.compute_statistics_of_path) and clean-fid do with a file:
@@ -111,7 +119,7 @@ def test_plain_pytorch_fid_file_loads_without_metadata(tmp_path):
 )
 def test_different_extractors_or_modes_are_refused_naming_both(tmp_path, rng, key, value):
     x = features(rng, 50, 4)
-    mu, sigma = StatisticsAccumulator().update(x).finalize()
+    mu, sigma = moments(x)
     save_statistics(tmp_path / "a.npz", mu, sigma, **META)
     save_statistics(tmp_path / "b.npz", mu, sigma, **{**META, key: value})
     a, b = load_statistics(tmp_path / "a.npz"), load_statistics(tmp_path / "b.npz")
@@ -140,7 +148,7 @@ def test_bad_files_are_refused(tmp_path):
 def test_fid_matches_pytorch_fid_formula_on_the_same_features(rng):
     # 64-d features from 500 images: a well-conditioned case where sqrtm is accurate.
     x, y = features(rng, 500, 64), features(rng, 400, 64, shift=0.2)
-    (mu1, s1), (mu2, s2) = (StatisticsAccumulator().update(f).finalize() for f in (x, y))
+    (mu1, s1), (mu2, s2) = (moments(f) for f in (x, y))
     ours = frechet_distance(mu1, s1, mu2, s2)
     reference = pytorch_fid_calculate_frechet_distance(mu1, s1, mu2, s2)
     assert abs(ours - reference) <= 1e-6 * abs(reference)

@@ -43,7 +43,6 @@ from artifex.generative_models.core.evaluation.metrics._precision_recall import 
 )
 from artifex.generative_models.core.evaluation.metrics._statistics import (
     FeatureStatisticsFile,
-    StatisticsAccumulator,
     check_compatible,
     load_statistics,
     save_statistics,
@@ -99,7 +98,6 @@ __all__ = [
     "KernelInceptionDistance",
     "ModuleFunction",
     "PrecisionRecall",
-    "StatisticsAccumulator",
     "UnsafePickleError",
     "__version__",
     "check_compatible",

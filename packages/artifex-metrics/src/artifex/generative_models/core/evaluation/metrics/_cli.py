@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from artifex.generative_models.core.evaluation.metrics._extraction import BatchedFunction
+from artifex.generative_models.core.evaluation.metrics._fid import FeatureStatistics
 from artifex.generative_models.core.evaluation.metrics._inception_score import inception_score
 from artifex.generative_models.core.evaluation.metrics._kid import kernel_inception_distance
 from artifex.generative_models.core.evaluation.metrics._precision_recall import precision_recall
@@ -42,7 +43,6 @@ from artifex.generative_models.core.evaluation.metrics._resize import (
 )
 from artifex.generative_models.core.evaluation.metrics._statistics import (
     FeatureStatisticsFile,
-    StatisticsAccumulator,
     load_statistics,
     save_statistics,
 )
@@ -356,19 +356,20 @@ def _statistics_of(
                     "`artifex-metrics stats` and the same --weights and --mode"
                 )
         return stats
-    accumulator = StatisticsAccumulator()
+    accumulator = FeatureStatistics()
     for features in _outputs(spec, extractor, args):
         accumulator.update(features)
-    if accumulator.count < 2:
-        raise UserError(f"{spec}: statistics need at least 2 images, got {accumulator.count}")
-    mu, sigma = accumulator.finalize()
+    count = accumulator.count or 0
+    if count < 2:
+        raise UserError(f"{spec}: statistics need at least 2 images, got {count}")
+    mu, sigma = accumulator.mean, accumulator.covariance
     return FeatureStatisticsFile(
         mu=mu,
         sigma=sigma,
         extractor=extractor.name,
         extractor_sha256=extractor.sha256,
         mode=args.mode,
-        count=accumulator.count,
+        count=count,
         fingerprint=args.fingerprint.hexdigest(),
         path=spec,
     )

@@ -224,20 +224,48 @@ class FeatureStatistics:
                 f"features have dimension {batch.shape[1]}, but these statistics have {self._dim}"
             )
         self._dim = batch.shape[1]
-        batch_count = batch.shape[0]
         batch_mean = batch.mean(axis=0)
         centred = batch - batch_mean
-        batch_scatter = centred.T @ centred
-        if self._mean is None or self._scatter is None:
-            self._count, self._mean, self._scatter = batch_count, batch_mean, batch_scatter
+        return self._combine(batch.shape[0], batch_mean, centred.T @ centred)
+
+    def merge(self, other: FeatureStatistics) -> FeatureStatistics:
+        """Add everything ``other`` has seen (another shard, device or process of the data).
+
+        The same pairwise update as :meth:`update`, so merged shards equal one pass.
+
+        Returns:
+            ``self``, so calls can be chained.
+
+        Raises:
+            ValueError: Either side has no sample count (loaded without one), or the
+                feature dimensions differ.
+        """
+        if other._count == 0:
             return self
-        total = self._count + batch_count
-        delta = batch_mean - self._mean
-        self._mean = self._mean + delta * (batch_count / total)
+        if self._count is None or other._count is None:
+            raise ValueError(
+                "statistics loaded without a sample count cannot be merged (the weights of "
+                "the two sides are unknown)"
+            )
+        assert other._mean is not None and other._scatter is not None
+        if self._dim is not None and other._dim != self._dim:
+            raise ValueError(
+                f"cannot merge {other._dim}-d statistics into {self._dim}-d statistics"
+            )
+        self._dim = other._dim
+        return self._combine(other._count, other._mean, other._scatter)
+
+    def _combine(self, count: int, mean: np.ndarray, scatter: np.ndarray) -> FeatureStatistics:
+        """Chan et al.'s pairwise update with a part of ``count`` samples."""
+        if self._mean is None or self._scatter is None:
+            self._count, self._mean, self._scatter = count, mean.copy(), scatter.copy()
+            return self
+        assert self._count is not None
+        total = self._count + count
+        delta = mean - self._mean
+        self._mean = self._mean + delta * (count / total)
         self._scatter = (
-            self._scatter
-            + batch_scatter
-            + np.outer(delta, delta) * (self._count * batch_count / total)
+            self._scatter + scatter + np.outer(delta, delta) * (self._count * count / total)
         )
         self._count = total
         return self

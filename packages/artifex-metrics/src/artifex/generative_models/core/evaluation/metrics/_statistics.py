@@ -24,12 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from artifex.generative_models.core.evaluation.metrics._checks import feature_matrix
 from artifex.generative_models.core.evaluation.metrics._fid import frechet_distance
 
 __all__ = [
     "FeatureStatisticsFile",
-    "StatisticsAccumulator",
     "check_compatible",
     "load_statistics",
     "save_statistics",
@@ -39,88 +37,6 @@ FORMAT_VERSION = 1
 """Written as ``format_version``; bumped when the meaning of an entry changes."""
 
 _STRING_KEYS = ("extractor", "extractor_sha256", "mode", "fingerprint")
-
-
-class StatisticsAccumulator:
-    """Sufficient statistics of feature vectors: sum, outer-product sum and count, in float64.
-
-    Memory is ``O(D²)`` whatever the number of images, and two accumulators (of two
-    devices, processes or shards) combine exactly with :meth:`merge`. Raw sums are
-    kept (not centred moments) because they add across shards without any correction;
-    in float64 they lose nothing measurable for features of Inception's scale (values of
-    order 1; the cancellation in ``S - n·μμᵀ`` costs about ``1e-16·n`` relative).
-
-    Args:
-        dim: Feature dimension; taken from the first batch when omitted.
-
-    Example:
-        >>> acc = StatisticsAccumulator()
-        >>> for features in batches:  # doctest: +SKIP
-        ...     acc.update(features)
-        >>> mu, sigma = acc.finalize()  # doctest: +SKIP
-    """
-
-    def __init__(self, dim: int | None = None) -> None:
-        self.dim = dim
-        self.count = 0
-        self.sum: np.ndarray | None = None
-        self.outer_sum: np.ndarray | None = None
-
-    def update(self, features: Any) -> StatisticsAccumulator:
-        """Add a batch ``(B, D)`` of finite feature vectors; returns ``self``.
-
-        Raises:
-            ValueError: Wrong shape, a dimension other than earlier batches', or
-                non-finite values.
-        """
-        batch = feature_matrix(features, "features")
-        self._check_dim(batch.shape[1], "features")
-        assert self.sum is not None and self.outer_sum is not None  # set by _check_dim
-        self.sum += batch.sum(axis=0)
-        self.outer_sum += batch.T @ batch
-        self.count += batch.shape[0]
-        return self
-
-    def merge(self, other: StatisticsAccumulator) -> StatisticsAccumulator:
-        """Add everything ``other`` has seen (another shard of the same images); returns ``self``.
-
-        Raises:
-            ValueError: The feature dimensions differ.
-        """
-        if other.count == 0 or other.sum is None or other.outer_sum is None:
-            return self
-        self._check_dim(other.sum.shape[0], "the merged accumulator")
-        assert self.sum is not None and self.outer_sum is not None
-        self.sum += other.sum
-        self.outer_sum += other.outer_sum
-        self.count += other.count
-        return self
-
-    def finalize(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(mu, sigma)``: the float64 mean and the unbiased covariance (as ``numpy.cov``).
-
-        Raises:
-            ValueError: Fewer than two feature vectors were seen.
-        """
-        if self.count < 2 or self.sum is None or self.outer_sum is None:
-            raise ValueError(
-                f"a covariance needs at least 2 feature vectors, got {self.count}; "
-                "call update() with more images"
-            )
-        mu = self.sum / self.count
-        sigma = (self.outer_sum - self.count * np.outer(mu, mu)) / (self.count - 1)
-        # Exactly symmetric: the two triangles round differently in the subtraction.
-        return mu, 0.5 * (sigma + sigma.T)
-
-    def _check_dim(self, dim: int, what: str) -> None:
-        if self.dim is not None and dim != self.dim:
-            raise ValueError(
-                f"{what} have dimension {dim}, but this accumulator holds {self.dim}-d features"
-            )
-        self.dim = dim
-        if self.sum is None or self.outer_sum is None:
-            self.sum = np.zeros(dim, np.float64)
-            self.outer_sum = np.zeros((dim, dim), np.float64)
 
 
 @dataclasses.dataclass(frozen=True)
