@@ -188,3 +188,19 @@ def test_artifex_train_evaluate_scores_a_finished_run_folder(tmp_path, capsys):
     # A folder that is not a run is one clear line and exit 2.
     assert main(["evaluate", str(tmp_path / "missing")]) == 2
     assert "has no config.yaml" in capsys.readouterr().err
+
+
+def test_a_statistics_file_of_digits_features_scores_as_the_bundled_reference(tmp_path):
+    from artifex.generative_models.core.evaluation.metrics import FeatureStatistics
+    from artifex.generative_models.training.evaluation import evaluation_for
+
+    extractor = digits_feature_extractor()
+    held_out = jnp.asarray(load_digits("test")[0], jnp.float32)
+    FeatureStatistics.from_features(np.asarray(extractor(held_out))).save(tmp_path / "d.npz")
+    trainer = Trainer(
+        DCGAN(MODEL, rngs=nnx.Rngs(0)), None, training(tmp_path / "run"), progress=False
+    )
+    bundled = EvaluationConfig(every=2, samples=16, batch_size=8)
+    from_file = bundled.replace(against=str(tmp_path / "d.npz"), extractor="digits")
+    expected = evaluation_for(bundled, "NHWC").evaluate(trainer)
+    assert evaluation_for(from_file, "NHWC").evaluate(trainer) == pytest.approx(expected, rel=1e-6)

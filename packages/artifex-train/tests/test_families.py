@@ -189,7 +189,9 @@ def test_progressive_gan_grows_through_its_stages_while_training(tmp_path):
 def test_progressive_stages_must_start_on_dispatch_boundaries(tmp_path):
     model = _progressive()
     final = tuple(model.config.generator.output_layout.shape)
-    with pytest.raises(ValueError, match=r"change at step 2 \(a ProgressiveGAN stage.*steps_per_dispatch=4"):
+    with pytest.raises(
+        ValueError, match=r"change at step 2 \(a ProgressiveGAN stage.*steps_per_dispatch=4"
+    ):
         Trainer(model, Images(final), training(steps=8, k=4), workdir=tmp_path)
 
 
@@ -260,9 +262,7 @@ def test_bf16_computes_in_bf16_and_keeps_float32_parameters(tmp_path):
     assert products and set(products) == {"bf16"}
     assert "bf16" not in runs["float32"][1]
     # Parameters, optimizer moments, batch statistics and EMA stay float32.
-    floats = [
-        x for x in jax.tree.leaves(bf16.state.nets) if jnp.issubdtype(x.dtype, jnp.floating)
-    ]
+    floats = [x for x in jax.tree.leaves(bf16.state.nets) if jnp.issubdtype(x.dtype, jnp.floating)]
     assert floats and all(x.dtype == jnp.float32 for x in floats)
     # Same seed and data: bf16 rounding makes the runs close but not identical.
     fp32_loss, bf16_loss = (runs[d][0].history[-1]["d_loss"] for d in ("float32", "bfloat16"))

@@ -8,6 +8,7 @@ import json
 import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -255,6 +256,22 @@ def read_wandb_records(run_dir: Path) -> list:
     return records
 
 
+def read_complete_wandb_records(run_dir: Path, timeout: float = 60.0) -> list:
+    """The records once wandb's service has written the run's exit record.
+
+    ``run.finish()`` hands the end of the run to wandb's separate service process, which
+    may still be writing the file when it returns (seen on a loaded 2-core machine).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        records = read_wandb_records(run_dir)
+        if any(r.WhichOneof("record_type") == "exit" for r in records):
+            return records
+        if time.monotonic() > deadline:
+            return records  # the assertions below say what is missing
+        time.sleep(0.2)
+
+
 def test_wandb_writer_offline_run_holds_what_was_written(tmp_path, monkeypatch):
     pytest.importorskip("wandb")
     monkeypatch.setenv("WANDB_MODE", "offline")
@@ -265,7 +282,7 @@ def test_wandb_writer_offline_run_holds_what_was_written(tmp_path, monkeypatch):
     write_a_run(writer, grid)
 
     (run_dir,) = [Path(p) for p in glob.glob(str(tmp_path / "wandb" / "offline-run-*"))]
-    records = read_wandb_records(run_dir)
+    records = read_complete_wandb_records(run_dir)
     history = {}
     config = {}
     for record in records:

@@ -126,6 +126,16 @@ def reference_for(
             "`artifex-metrics stats SOURCE --out stats.npz --mode legacy_pytorch`"
         )
     stats = load_statistics(path)
+    reference = FeatureStatistics.from_moments(stats.mu, stats.sigma, stats.count)
+    if config.extractor == "digits":
+        # A file of the digits classifier's features (FeatureStatistics.save of them).
+        extractor, _ = _digits_reference()
+        if stats.extractor not in (None, "digits"):
+            raise ValueError(
+                f"{path} holds statistics of extractor {stats.extractor!r}; "
+                "evaluation.extractor='digits' compares the digits classifier's features"
+            )
+        return extractor, reference, digits_view(data_format)
     if stats.mode not in (None, "legacy_pytorch"):
         raise ValueError(
             f"{path} holds statistics in mode {stats.mode!r}; the in-training FID feeds "
@@ -137,7 +147,6 @@ def reference_for(
             f"{path} holds statistics of extractor {stats.extractor!r}; "
             "evaluation.extractor='inception' compares InceptionV3 features"
         )
-    reference = FeatureStatistics.from_moments(stats.mu, stats.sigma, stats.count)
     return inception_feature_extractor(), reference, inception_view(data_format)
 
 

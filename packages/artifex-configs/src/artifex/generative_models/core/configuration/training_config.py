@@ -202,7 +202,8 @@ class EvaluationConfig(ConfigBase):
         every: Evaluate every this many steps; 0 never. A multiple of ``log_every`` (the
             scores join that step's logged row).
         samples: Generated images per evaluation; >= 2.
-        batch_size: Images generated and scored per compiled call; >= 1.
+        batch_size: Images generated and scored per compiled call; >= 2 (each batch's
+            covariance is merged into the whole's).
         against: ``"digits"`` (the bundled held-out digits, scored with the bundled
             digits classifier's features) or the path of a statistics file
             (``FeatureStatistics.save``) of the real data under ``extractor``.
@@ -223,7 +224,8 @@ class EvaluationConfig(ConfigBase):
     def _validate(self) -> None:
         super()._validate()
         check_non_negative(self, "every")
-        check_positive(self, "batch_size")
+        if self.batch_size < 2:
+            self._fail("batch_size", "must be >= 2 (each batch's covariance needs two samples)")
         check_non_negative(self, "seed")
         if self.samples < 2:
             self._fail("samples", "must be >= 2 (a covariance needs two samples)")

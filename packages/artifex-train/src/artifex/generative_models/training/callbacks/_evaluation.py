@@ -1,11 +1,11 @@
 """Periodic FID of the EMA generator, computed on the training devices.
 
 Each evaluation generates ``samples`` images with fixed latents (so scores of a run
-compare), extracts their features and accumulates sufficient statistics — the sum and
-the sum of outer products of the features, shifted by the first batch's mean so that
-float32 sums do not cancel — inside one jitted call per batch. The batch is split over
-the trainer's device mesh; the sums over it are reduced across devices by XLA. The host
-adds the batches' sums in float64 and finishes the mean and covariance there.
+compare), extracts their features and reduces them to sufficient statistics — the
+batch's mean and its scatter about that mean (no float32 cancellation) — inside one
+jitted call per batch. The batch is split over the trainer's device mesh; the reductions
+over it run across devices (XLA inserts them). The host merges the batches exactly in
+float64 (``FeatureStatistics.merge``) and finishes the FID there.
 """
 
 from __future__ import annotations
@@ -32,10 +32,12 @@ View = Callable[[jax.Array], jax.Array]
 """Generated images (the model's layout) -> what the extractor takes."""
 
 
-def feature_moments(features: jax.Array, shift: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """``(sum(f - shift), sum((f - shift)(f - shift)^T))`` over a batch of features."""
-    centred = features.astype(jnp.float32) - shift
-    return centred.sum(axis=0), centred.T @ centred
+def feature_moments(features: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``(mean, sum((f - mean)(f - mean)^T))`` of a batch of features, in float32."""
+    features = features.astype(jnp.float32)
+    mean = features.mean(axis=0)
+    centred = features - mean
+    return mean, centred.T @ centred
 
 
 class Evaluation(Callback):
@@ -71,10 +73,11 @@ class Evaluation(Callback):
         best_store: CheckpointStore | None = None,
         name: str = "fid",
     ):
-        if every < 0 or samples < 2 or batch_size < 1:
+        if every < 0 or samples < 2 or batch_size < 2:
             raise ValueError(
                 f"Evaluation(every={every}, samples={samples}, batch_size={batch_size}): "
-                "every must be >= 0, samples >= 2 and batch_size >= 1"
+                "every must be >= 0, samples >= 2 and batch_size >= 2 (a batch's "
+                "covariance needs two samples)"
             )
         self.reference = reference
         self.extractor = extractor
@@ -91,7 +94,7 @@ class Evaluation(Callback):
     # -- the computation ---------------------------------------------------------------
 
     def _program(self, trainer: Trainer, graphdef: Any) -> Any:
-        """The jitted ``(generator state, weights, key, shift) -> moments`` of one batch."""
+        """The jitted ``(generator state, weights, key, step) -> moments`` of one batch."""
         rules, devices = trainer.rules, trainer.devices
         key = (graphdef, rules, devices.mesh)
         if key in self._programs:
@@ -112,14 +115,14 @@ class Evaluation(Callback):
         size, view, extractor = self.batch_size, self.view, self.extractor
 
         def moments(
-            state: Any, weights: Any, key: jax.Array, step: jax.Array, shift: jax.Array
-        ) -> tuple[jax.Array, jax.Array, jax.Array]:
+            state: Any, weights: Any, key: jax.Array, step: jax.Array
+        ) -> tuple[jax.Array, jax.Array]:
             generator = nnx.merge(graphdef, state)
             images = sample(generator, key, size, step)
             # The batch lives split over the mesh; the sums below reduce across devices.
             images = jax.lax.with_sharding_constraint(images, split)
             features = extractor.apply(weights, view(images)).reshape(size, -1)
-            return (*feature_moments(features, shift), features.mean(axis=0))
+            return feature_moments(features)
 
         program = jax.jit(moments)
         self._programs[key] = program
@@ -132,25 +135,18 @@ class Evaluation(Callback):
         state = trainer.devices.replicate(state)
         keys = jax.random.split(jax.random.key(self.seed), self.batches)
         step = jnp.asarray(trainer.step, jnp.int32)
-        dim = None
-        shift = None
-        total = outer = None
+        statistics = FeatureStatistics()
         for key in keys:
-            if shift is None:
-                # The first batch's mean: later sums are of values near zero.
-                _, _, mean = program(state, self.extractor.weights, key, step, jnp.zeros(()))
-                shift = mean
-                dim = int(mean.shape[0])
-            s, ss, _ = program(state, self.extractor.weights, key, step, shift)
-            s64, ss64 = np.asarray(s, np.float64), np.asarray(ss, np.float64)
-            total = s64 if total is None else total + s64
-            outer = ss64 if outer is None else outer + ss64
-        assert total is not None and outer is not None and dim is not None and shift is not None
-        count = self.batches * self.batch_size
-        centred_mean = total / count
-        covariance = (outer - count * np.outer(centred_mean, centred_mean)) / (count - 1)
-        mean = np.asarray(shift, np.float64) + centred_mean
-        statistics = FeatureStatistics.from_moments(mean, covariance, count)
+            mean, scatter = program(state, self.extractor.weights, key, step)
+            # Each batch centred on its own mean on the device (no float32 cancellation);
+            # batches merged exactly in float64 on the host (Chan et al.'s update).
+            statistics.merge(
+                FeatureStatistics.from_moments(
+                    np.asarray(mean, np.float64),
+                    np.asarray(scatter, np.float64) / (self.batch_size - 1),
+                    self.batch_size,
+                )
+            )
         return float(statistics.frechet_distance(self.reference))
 
     # -- the hooks ---------------------------------------------------------------------
