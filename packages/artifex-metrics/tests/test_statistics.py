@@ -28,7 +28,10 @@ def pytorch_fid_calculate_frechet_distance(mu1, sigma1, mu2, sigma2, eps=1e-6):
     mu1, mu2 = np.atleast_1d(mu1), np.atleast_1d(mu2)
     sigma1, sigma2 = np.atleast_2d(sigma1), np.atleast_2d(sigma2)
     diff = mu1 - mu2
-    covmean, _ = scipy_linalg.sqrtm(sigma1.dot(sigma2), disp=False)
+    try:
+        covmean, _ = scipy_linalg.sqrtm(sigma1.dot(sigma2), disp=False)
+    except TypeError:  # SciPy 1.16+ dropped ``disp`` (pytorch-fid 0.3.0 predates that)
+        covmean = scipy_linalg.sqrtm(sigma1.dot(sigma2))
     if not np.isfinite(covmean).all():
         offset = np.eye(sigma1.shape[0]) * eps
         covmean = scipy_linalg.sqrtm((sigma1 + offset).dot(sigma2 + offset))

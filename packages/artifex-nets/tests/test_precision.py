@@ -48,7 +48,6 @@ from artifex.generative_models.nets import (
 )
 from artifex.generative_models.nets.layers import SpectralNormStat
 
-RNG = np.random.default_rng(0)
 B = 4
 
 
@@ -63,7 +62,9 @@ def fast_random_compilation():
 
 
 def _normal(*shape: int) -> jax.Array:
-    return jnp.asarray(RNG.standard_normal(shape), jnp.float32)
+    # A generator of its own per call: a shared one would make the inputs (and so the
+    # bf16 errors) depend on which tests ran before on the same xdist worker.
+    return jnp.asarray(np.random.default_rng(0).standard_normal(shape), jnp.float32)
 
 
 def _images(*shape: int) -> jax.Array:
