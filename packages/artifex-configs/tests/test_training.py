@@ -165,6 +165,10 @@ def test_evaluation_config_refuses_what_cannot_be_scored():
 
     with pytest.raises(ValueError, match=r"EvaluationConfig.samples=1.*>= 2"):
         EvaluationConfig(samples=1)
+    with pytest.raises(ValueError, match=r"EvaluationConfig.kid_subset_size=1.*>= 2"):
+        EvaluationConfig(kid_subset_size=1)
+    with pytest.raises(ValueError, match=r"EvaluationConfig.kid_subsets=0"):
+        EvaluationConfig(kid_subsets=0)
     with pytest.raises(ValueError, match=r"against.*'digits' is scored with extractor='digits'"):
         EvaluationConfig(against="digits", extractor="inception")
     with pytest.raises(ValueError, match=r"evaluation.every=150 is not a multiple.*log_every=100"):

@@ -189,10 +189,74 @@ def test_statistics_of_another_mode_or_extractor(arrays, capsys):
 
 def test_statistics_where_features_are_needed(arrays, capsys):
     _, _, tmp = arrays
-    run(["stats", str(tmp / "a.npy"), "--out", str(tmp / "s.npz")])
+    run(["stats", str(tmp / "a.npy"), "--out", str(tmp / "s.npz"), "--kid-features", "0"])
     capsys.readouterr()
     err = error_of(["kid", str(tmp / "s.npz"), str(tmp / "b.npz")], capsys)
-    assert "statistics file" in err and "kid" in err
+    assert "statistics file" in err and "--kid-features" in err
+    run(["stats", str(tmp / "a.npy"), "--out", str(tmp / "k.npz")])
+    err = error_of(["pr", str(tmp / "k.npz"), str(tmp / "b.npz")], capsys)
+    assert "statistics file" in err and "pr" in err
+    # argparse's own error (with the usage above it), exit status 2
+    assert run(["stats", str(tmp / "a.npy"), "--out", "x.npz", "--kid-features", "1"]) == 2
+    assert "--kid-features: expected 0 (none) or an integer >= 2, got 1" in capsys.readouterr().err
+
+
+def test_kid_against_the_feature_sample_of_a_statistics_file(arrays, capsys):
+    a, b, tmp = arrays
+    # 25 of a's 40 features kept: KID against the file equals KID against those rows.
+    args = ["stats", str(tmp / "a.npy"), "--out", str(tmp / "s.npz"), "--batch-size", "16"]
+    assert run([*args, "--kid-features", "25"]) == 0
+    kept = load_statistics(tmp / "s.npz").features
+    assert kept.shape == (25, 27) and kept.dtype == np.float32
+    fa = direct_features(a)
+    # Each kept row is one of a's features (a sample, not an average).
+    nearest = np.abs(kept[:, None, :] - fa[None, :, :].astype(np.float32)).max(-1).min(-1)
+    assert nearest.max() < 1e-4
+    assert len({int(np.argmin(np.abs(fa - row).max(-1))) for row in kept}) == 25
+    capsys.readouterr()
+    assert run(["kid", str(tmp / "s.npz"), str(tmp / "b.npz"), "--subsets", "5"]) == 0
+    out = dict(line.split(": ") for line in capsys.readouterr().out.strip().splitlines())
+    expected = kernel_inception_distance(kept, direct_features(b), subsets=5, subset_size=25)
+    assert float(out["kid_mean"]) == pytest.approx(expected["kid_mean"], rel=1e-3, abs=1e-7)
+
+
+def test_a_dataset_an_installed_package_names(tmp_path, capsys, monkeypatch):
+    from importlib import metadata
+
+    calls = []
+
+    def provide(*, split, path):
+        calls.append((split, path))
+        return images(12, 3, (16, 16, 1))
+
+    class Point:
+        name = "toy"
+
+        def load(self):
+            return provide
+
+    monkeypatch.setattr(
+        metadata,
+        "entry_points",
+        lambda group: [Point()] if group == "artifex.generative_models.image_datasets" else [],
+    )
+    out = tmp_path / "s.npz"
+    assert run(["stats", "toy:test=/data/x", "--out", str(out)]) == 0
+    assert calls == [("test", "/data/x")]
+    stats = load_statistics(out)
+    expected = FeatureStatistics.from_features(direct_features(images(12, 3, (16, 16, 1))))
+    np.testing.assert_allclose(stats.mu, expected.mean, rtol=1e-5)
+    assert stats.count == 12
+    err = error_of(["stats", "nothing:test", "--out", str(out)], capsys)
+    assert "no dataset named 'nothing'" in err and "installed datasets: toy" in err
+
+    def broken(*, split, path):
+        raise ValueError("dataset toy needs a path")
+
+    Point.load = lambda self: broken
+    assert "toy: dataset toy needs a path" in error_of(["is", "toy"], capsys)
+    Point.load = lambda self: lambda **_: np.zeros((3, 4, 4, 3), np.float32)
+    assert "expected uint8 (N, H, W, C)" in error_of(["is", "toy"], capsys)
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from artifex.generative_models.core.evaluation.metrics import (
+    FeatureReservoir,
     FeatureStatistics,
     check_compatible,
     frechet_distance,
@@ -176,3 +177,42 @@ def test_kid_matches_an_independent_subset_computation(rng):
     result = kernel_inception_distance(x, y, subsets=10, subset_size=20, seed=7)
     assert result["kid_mean"] == pytest.approx(np.mean(values), rel=1e-12)
     assert result["kid_std"] == pytest.approx(np.std(values), rel=1e-10)
+
+
+def test_reservoir_keeps_the_first_rows_then_a_uniform_sample():
+    rows = np.arange(30, dtype=np.float32)[:, None] * np.ones((1, 2), np.float32)
+    reservoir = FeatureReservoir(10, seed=0)
+    reservoir.update(rows[:7])
+    np.testing.assert_array_equal(reservoir.rows, rows[:7])  # fewer rows than capacity
+    for start in range(7, 30, 5):
+        reservoir.update(rows[start : start + 5])
+    assert reservoir.seen == 30 and reservoir.rows.shape == (10, 2)
+    assert len(set(reservoir.rows[:, 0].tolist())) == 10  # ten distinct rows of the stream
+    # Algorithm R keeps each of n rows with probability k / n, whatever its position and
+    # however the stream is cut into batches: count over seeds, chi-square against uniform.
+    n, k, trials = 20, 5, 4000
+    counts = np.zeros(n)
+    for seed in range(trials):
+        r = FeatureReservoir(k, seed=seed)
+        for batch in np.array_split(np.arange(n, dtype=np.float32)[:, None], [3, 4, 11]):
+            r.update(batch)
+        counts[r.rows[:, 0].astype(int)] += 1
+    expected = trials * k / n
+    chi2 = ((counts - expected) ** 2 / expected).sum()
+    assert chi2 < 43.8, (chi2, counts)  # chi-square 0.999 quantile at 19 degrees of freedom
+    assert FeatureReservoir(0).rows is None
+    with pytest.raises(ValueError, match=r"capacity must be an integer >= 0, got -1"):
+        FeatureReservoir(-1)
+
+
+def test_features_round_trip_and_are_checked(tmp_path):
+    mu, sigma = np.zeros(3), np.eye(3)
+    features = np.random.default_rng(0).normal(size=(4, 3))
+    save_statistics(tmp_path / "f.npz", mu, sigma, **META, features=features)
+    loaded = load_statistics(tmp_path / "f.npz")
+    np.testing.assert_array_equal(loaded.features, features.astype(np.float32))
+    assert load_statistics(tmp_path / "f.npz").features.dtype == np.float32
+    save_statistics(tmp_path / "n.npz", mu, sigma, **META)
+    assert load_statistics(tmp_path / "n.npz").features is None
+    with pytest.raises(ValueError, match=r"features must be \(K, 3\) with K >= 2.*\(4, 2\)"):
+        save_statistics(tmp_path / "x.npz", mu, sigma, **META, features=features[:, :2])

@@ -1,4 +1,5 @@
-"""Periodic FID in training: the score, where it is logged, the best checkpoint, devices."""
+"""Periodic FID and KID in training: the scores, where they are logged, the best checkpoint,
+devices, statistics files with and without a feature sample."""
 
 import json
 import os
@@ -24,6 +25,7 @@ from artifex.generative_models.core.configuration import (
 from artifex.generative_models.core.evaluation.metrics import (
     FrechetInceptionDistance,
     digits_feature_extractor,
+    kernel_inception_distance,
     load_digits,
 )
 from artifex.generative_models.models.gan import DCGAN
@@ -70,9 +72,12 @@ def test_periodic_fid_joins_the_logged_rows_and_keeps_the_best_checkpoint(tmp_pa
     history = trainer.fit()
     scores = {row["step"]: row["fid"] for row in history}
     assert sorted(scores) == [2, 4] and all(np.isfinite(v) and v > 0 for v in scores.values())
+    kids = {row["step"]: row["kid"] for row in history}
+    assert sorted(kids) == [2, 4] and all(np.isfinite(v) for v in kids.values())
     # metrics.jsonl (and so every writer) holds the same scores.
     rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert {row["step"]: row["fid"] for row in rows} == scores
+    assert {row["step"]: row["kid"] for row in rows} == kids
     # best/ keeps one checkpoint: the step of the lowest score, with the score beside it.
     best_step = min(scores, key=scores.get)
     (evaluation,) = [cb for cb in trainer.callbacks if isinstance(cb, Evaluation)]
@@ -80,6 +85,7 @@ def test_periodic_fid_joins_the_logged_rows_and_keeps_the_best_checkpoint(tmp_pa
     assert evaluation.best_store.all_steps() == [best_step]
     _, _, extra = evaluation.best_store.restore(trainer.state, best_step)
     assert extra["fid"] == pytest.approx(scores[best_step])
+    assert extra["kid"] == pytest.approx(kids[best_step])
 
 
 def test_the_device_side_fid_equals_the_metrics_package_on_the_same_images(tmp_path):
@@ -97,9 +103,17 @@ def test_the_device_side_fid_equals_the_metrics_package_on_the_same_images(tmp_p
             for key in keys
         ]
     )
-    fid = FrechetInceptionDistance(feature_extractor=digits_feature_extractor())
+    extractor = digits_feature_extractor()
+    fid = FrechetInceptionDistance(feature_extractor=extractor)
     theirs = fid.compute(load_digits("test")[0], jnp.asarray(fake))["fid"]
-    assert ours == pytest.approx(theirs, rel=1e-4)
+    assert ours["fid"] == pytest.approx(theirs, rel=1e-4)
+    # KID: the metrics package's estimator on host-side features of the same images, with
+    # the same subsets (seeded by the evaluation's seed; 16 generated rows cap the size).
+    real = np.asarray(extractor(jnp.asarray(load_digits("test")[0], jnp.float32)))
+    kid = kernel_inception_distance(
+        real, np.asarray(extractor(jnp.asarray(fake))), subset_size=16, seed=evaluation.seed
+    )
+    assert ours["kid"] == pytest.approx(kid["kid_mean"], rel=1e-3, abs=1e-6)
 
 
 def test_a_statistics_file_of_another_mode_is_refused(tmp_path):
@@ -117,7 +131,7 @@ def test_a_statistics_file_of_another_mode_is_refused(tmp_path):
         count=10,
         fingerprint="x",
     )
-    config = EvaluationConfig(every=2, against=str(path), extractor="inception")
+    config = EvaluationConfig(every=2, against=str(path), extractor="inception", kid=False)
     with pytest.raises(ValueError, match=r"mode 'clean'.*--mode legacy_pytorch"):
         reference_for(config, "NHWC")
     missing = EvaluationConfig(every=2, against=str(tmp_path / "none.npz"), extractor="inception")
@@ -164,7 +178,8 @@ def test_one_and_four_devices_give_the_same_fid():
     assert result.returncode == 0, result.stderr[-3000:]
     (one, four) = json.loads(result.stdout.strip().splitlines()[-1])
     assert one[0] == 1 and four[0] == 4
-    assert four[1] == pytest.approx(one[1], rel=1e-5)
+    assert four[1]["fid"] == pytest.approx(one[1]["fid"], rel=1e-5)
+    assert four[1]["kid"] == pytest.approx(one[1]["kid"], rel=1e-4, abs=1e-7)
 
 
 def test_artifex_train_evaluate_scores_a_finished_run_folder(tmp_path, capsys):
@@ -183,15 +198,19 @@ def test_artifex_train_evaluate_scores_a_finished_run_folder(tmp_path, capsys):
     printed = capsys.readouterr().out
     written = json.loads((tmp_path / "evaluation_step_000004.json").read_text())
     assert written["step"] == 4 and written["samples"] == 16 and written["against"] == "digits"
-    assert written["fid"] == pytest.approx(expected, rel=1e-6)
-    assert f"fid: {written['fid']}" in printed
+    assert written["fid"] == pytest.approx(expected["fid"], rel=1e-6)
+    assert written["kid"] == pytest.approx(expected["kid"], rel=1e-5, abs=1e-8)
+    assert f"fid: {written['fid']}" in printed and f"kid: {written['kid']}" in printed
     # A folder that is not a run is one clear line and exit 2.
     assert main(["evaluate", str(tmp_path / "missing")]) == 2
     assert "has no config.yaml" in capsys.readouterr().err
 
 
 def test_a_statistics_file_of_digits_features_scores_as_the_bundled_reference(tmp_path):
-    from artifex.generative_models.core.evaluation.metrics import FeatureStatistics
+    from artifex.generative_models.core.evaluation.metrics import (
+        FeatureStatistics,
+        save_statistics,
+    )
     from artifex.generative_models.training.evaluation import evaluation_for
 
     extractor = digits_feature_extractor()
@@ -203,4 +222,68 @@ def test_a_statistics_file_of_digits_features_scores_as_the_bundled_reference(tm
     bundled = EvaluationConfig(every=2, samples=16, batch_size=8)
     from_file = bundled.replace(against=str(tmp_path / "d.npz"), extractor="digits")
     expected = evaluation_for(bundled, "NHWC").evaluate(trainer)
-    assert evaluation_for(from_file, "NHWC").evaluate(trainer) == pytest.approx(expected, rel=1e-6)
+    with pytest.warns(UserWarning, match=r"keeps no sample of features.*--kid-features"):
+        scores = evaluation_for(from_file, "NHWC").evaluate(trainer)
+    assert scores == {"fid": pytest.approx(expected["fid"], rel=1e-6)}  # FID alone
+    # A file that keeps every held-out feature as its sample scores KID as the bundled set.
+    features = np.asarray(extractor(held_out))
+    stats = FeatureStatistics.from_features(features)
+    save_statistics(
+        tmp_path / "k.npz",
+        stats.mean,
+        stats.covariance,
+        extractor="digits",
+        extractor_sha256="0" * 64,
+        mode="clean",
+        count=len(features),
+        fingerprint="x",
+        features=features,
+    )
+    with_sample = from_file.replace(against=str(tmp_path / "k.npz"))
+    scores = evaluation_for(with_sample, "NHWC").evaluate(trainer)
+    assert scores["fid"] == pytest.approx(expected["fid"], rel=1e-6)
+    assert scores["kid"] == pytest.approx(expected["kid"], rel=1e-5, abs=1e-8)
+    assert evaluation_for(with_sample.replace(kid=False), "NHWC").evaluate(trainer).keys() == {
+        "fid"
+    }
+
+
+def test_the_datasets_artifex_metrics_reads_by_name():
+    from artifex.generative_models.core.evaluation.metrics.digits import (
+        DIGITS_PIXEL_MAX,
+        load_digits,
+    )
+    from artifex.generative_models.training.data._image_sets import (
+        cifar10_images,
+        digits_images,
+    )
+
+    images = digits_images(split="train")
+    raw = load_digits("train", raw=True).images
+    assert images.dtype == np.uint8 and images.shape == (len(raw), 8, 8, 1)
+    expected = np.rint(raw.reshape(images.shape).astype(np.float64) * 255 / DIGITS_PIXEL_MAX)
+    np.testing.assert_array_equal(images, expected)
+    assert len(digits_images()) == len(load_digits("test", raw=True).images)  # test: default
+    with pytest.raises(ValueError, match=r"splits train, test, all; got 'dev'"):
+        digits_images(split="dev")
+    with pytest.raises(ValueError, match=r"bundled and takes no path"):
+        digits_images(path="/x")
+    with pytest.raises(ValueError, match=r"cifar10 needs a path: cifar10\[:SPLIT\]=PATH"):
+        cifar10_images()
+
+
+def test_artifex_metrics_stats_of_the_digits_dataset(tmp_path, capsys):
+    # The entry point this package registers, found by the metrics command (which cannot
+    # import this package); a stand-in extractor keeps it fast.
+    from artifex.generative_models.core.evaluation.metrics import load_statistics
+    from artifex.generative_models.core.evaluation.metrics._cli import Extractor, main
+
+    def means(x):
+        return x.reshape(x.shape[0], -1, 3).mean(axis=1)
+
+    tiny = Extractor(name="means", sha256="0" * 64, features=means)
+    out = tmp_path / "d.npz"
+    argv = ["stats", "digits:train", "--out", str(out), "--kid-features", "0", "--quiet"]
+    assert main(argv, load_extractor=lambda args: tiny) == 0
+    stats = load_statistics(out)
+    assert stats.count == len(load_digits("train")[0]) and stats.mu.shape == (3,)

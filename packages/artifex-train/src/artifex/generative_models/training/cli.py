@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     commands.add_parser("presets", help="list the presets")
     evaluate = commands.add_parser(
-        "evaluate", help="FID of a run's EMA generator from its latest (or --step) checkpoint"
+        "evaluate",
+        help="FID and KID of a run's EMA generator from its latest (or --step) checkpoint",
     )
     evaluate.add_argument("run", type=Path, help="the run folder (with config.yaml)")
     evaluate.add_argument(
@@ -124,7 +125,7 @@ def evaluate_run(
     evaluation = evaluation_for(wanted, data_format_of(trainer))
     scores = {
         "step": restored,
-        "fid": evaluation.evaluate(trainer),
+        **evaluation.evaluate(trainer),
         "against": wanted.against,
         "samples": evaluation.batches * evaluation.batch_size,
     }

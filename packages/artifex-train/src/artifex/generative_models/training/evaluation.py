@@ -1,4 +1,4 @@
-"""FID of a training run: its reference, how generated images are viewed, when it runs.
+"""FID and KID of a training run: its reference, how generated images are viewed, when.
 
 The periodic evaluation is what ``TrainingConfig.evaluation`` asks for.
 
@@ -10,12 +10,15 @@ Two references are known:
 * a statistics file (``artifex-metrics stats``, pytorch-fid or clean-fid ``.npz``) under
   the FID InceptionV3 (weights converted into the cache once). Generated float images go
   to the network's own bilinear resize (pytorch-fid's ``legacy_pytorch`` mode), so a file
-  made in another mode is refused.
+  made in another mode is refused. KID is measured against the file's sample of
+  features (``kid_features``, kept by ``artifex-metrics stats`` by default).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
     from artifex.generative_models.training.trainer import Trainer
 
 __all__ = [
+    "Reference",
     "data_format_of",
     "digits_view",
     "evaluation_for",
@@ -85,8 +89,25 @@ def inception_view(data_format: str) -> View:
     return view
 
 
+@dataclasses.dataclass(frozen=True)
+class Reference:
+    """What generated images are scored against.
+
+    Attributes:
+        extractor: ``weights`` and ``apply(weights, images) -> (B, D)``.
+        statistics: The real data's feature moments (FID).
+        view: Generated images -> the extractor's input.
+        features: A sample of the real data's features (KID), or None.
+    """
+
+    extractor: Any
+    statistics: FeatureStatistics
+    view: View
+    features: np.ndarray | None = None
+
+
 @functools.lru_cache(maxsize=1)
-def _digits_reference() -> tuple[Any, FeatureStatistics]:
+def _digits_reference() -> tuple[Any, FeatureStatistics, np.ndarray]:
     from artifex.generative_models.core.evaluation.metrics import (
         FeatureStatistics,
         digits_feature_extractor,
@@ -96,13 +117,11 @@ def _digits_reference() -> tuple[Any, FeatureStatistics]:
     extractor = digits_feature_extractor()
     held_out = load_digits("test")[0]
     features = np.asarray(extractor(jnp.asarray(held_out, jnp.float32)), np.float64)
-    return extractor, FeatureStatistics.from_features(features)
+    return extractor, FeatureStatistics.from_features(features), features.astype(np.float32)
 
 
-def reference_for(
-    config: EvaluationConfig, data_format: str
-) -> tuple[Any, FeatureStatistics, View]:
-    """``(extractor, reference statistics, view)`` of an evaluation config.
+def reference_for(config: EvaluationConfig, data_format: str) -> Reference:
+    """The :class:`Reference` of an evaluation config (features only with ``config.kid``).
 
     Raises:
         FileNotFoundError: The statistics file or the Inception weights are missing (the
@@ -111,8 +130,10 @@ def reference_for(
             extractor.
     """
     if config.against == "digits":
-        extractor, reference = _digits_reference()
-        return extractor, reference, digits_view(data_format)
+        extractor, reference, held_out = _digits_reference()
+        return Reference(
+            extractor, reference, digits_view(data_format), held_out if config.kid else None
+        )
     from artifex.generative_models.core.evaluation.metrics import (
         FeatureStatistics,
         inception_feature_extractor,
@@ -127,15 +148,23 @@ def reference_for(
         )
     stats = load_statistics(path)
     reference = FeatureStatistics.from_moments(stats.mu, stats.sigma, stats.count)
+    features = stats.features if config.kid else None
+    if config.kid and features is None:
+        warnings.warn(
+            f"{path} keeps no sample of features, so the evaluation measures FID without "
+            "KID; remake it with `artifex-metrics stats SOURCE --out FILE --kid-features "
+            "2000` (or set evaluation.kid=false to silence this)",
+            stacklevel=2,
+        )
     if config.extractor == "digits":
         # A file of the digits classifier's features (FeatureStatistics.save of them).
-        extractor, _ = _digits_reference()
+        extractor, _, _ = _digits_reference()
         if stats.extractor not in (None, "digits"):
             raise ValueError(
                 f"{path} holds statistics of extractor {stats.extractor!r}; "
                 "evaluation.extractor='digits' compares the digits classifier's features"
             )
-        return extractor, reference, digits_view(data_format)
+        return Reference(extractor, reference, digits_view(data_format), features)
     if stats.mode not in (None, "legacy_pytorch"):
         raise ValueError(
             f"{path} holds statistics in mode {stats.mode!r}; the in-training FID feeds "
@@ -147,7 +176,9 @@ def reference_for(
             f"{path} holds statistics of extractor {stats.extractor!r}; "
             "evaluation.extractor='inception' compares InceptionV3 features"
         )
-    return inception_feature_extractor(), reference, inception_view(data_format)
+    return Reference(
+        inception_feature_extractor(), reference, inception_view(data_format), features
+    )
 
 
 def evaluation_for(
@@ -158,11 +189,14 @@ def evaluation_for(
     Its :meth:`Evaluation.evaluate` scores a trainer's EMA generator now (the end of a run,
     ``artifex-train evaluate``); installed as a callback it scores every ``config.every``.
     """
-    extractor, reference, view = reference_for(config, data_format)
+    reference = reference_for(config, data_format)
     return Evaluation(
-        reference=reference,
-        extractor=extractor,
-        view=view,
+        reference=reference.statistics,
+        extractor=reference.extractor,
+        view=reference.view,
+        reference_features=reference.features,
+        kid_subsets=config.kid_subsets,
+        kid_subset_size=config.kid_subset_size,
         every=config.every,
         samples=config.samples,
         batch_size=config.batch_size,

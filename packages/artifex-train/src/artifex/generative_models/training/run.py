@@ -203,8 +203,10 @@ def _digits_scores(trainer: Trainer) -> dict[str, Any]:
     evaluation = evaluation_for(config, data_format_of(trainer))
     fid = FrechetInceptionDistance(feature_extractor=digits_feature_extractor())
     floor = fid.compute(load_digits("train")[0], load_digits("test")[0])["fid"]
+    scores = evaluation.evaluate(trainer)
     return {
-        "fid_digits": evaluation.evaluate(trainer),
+        "fid_digits": scores["fid"],
+        "kid_digits": scores["kid"],
         "fid_digits_floor_real_vs_real": float(floor),
         "fid_samples": evaluation.batches * evaluation.batch_size,
     }

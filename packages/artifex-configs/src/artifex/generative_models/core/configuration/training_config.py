@@ -196,7 +196,7 @@ class EMAConfig(ConfigBase):
 
 @config_dataclass
 class EvaluationConfig(ConfigBase):
-    """Periodic FID of the EMA generator during training.
+    """Periodic FID (and KID) of the EMA generator during training.
 
     Attributes:
         every: Evaluate every this many steps; 0 never. A multiple of ``log_every`` (the
@@ -210,7 +210,14 @@ class EvaluationConfig(ConfigBase):
         extractor: Features the FID compares: ``"digits"`` or ``"inception"`` (the FID
             InceptionV3, from converted weights in the cache).
         keep_best: Keep the checkpoint with the lowest FID in ``best/`` of the run folder.
-        seed: Seed of the latents (the same every evaluation, so scores compare).
+        seed: Seed of the latents (the same every evaluation, so scores compare) and of
+            KID's subsets.
+        kid: Also measure KID, where the reference has a sample of its features (the
+            digits do; a statistics file does when ``artifex-metrics stats`` kept one,
+            its default). A file without one gives FID alone, with a warning.
+        kid_subsets: Random subsets KID averages over (100 as in clean-fid).
+        kid_subset_size: Rows per subset (1000 as in clean-fid), capped at the smaller
+            of the generated and reference sets.
     """
 
     every: int = 0
@@ -220,6 +227,9 @@ class EvaluationConfig(ConfigBase):
     extractor: Literal["digits", "inception"] = "digits"
     keep_best: bool = True
     seed: int = 12345
+    kid: bool = True
+    kid_subsets: int = 100
+    kid_subset_size: int = 1000
 
     def _validate(self) -> None:
         super()._validate()
@@ -229,6 +239,9 @@ class EvaluationConfig(ConfigBase):
         check_non_negative(self, "seed")
         if self.samples < 2:
             self._fail("samples", "must be >= 2 (a covariance needs two samples)")
+        check_positive(self, "kid_subsets")
+        if self.kid_subset_size < 2:
+            self._fail("kid_subset_size", "must be >= 2 (KID's unbiased estimate needs two)")
         if self.against == "digits" and self.extractor != "digits":
             self._fail("against", "'digits' is scored with extractor='digits'")
 

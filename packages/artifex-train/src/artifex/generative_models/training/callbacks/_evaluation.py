@@ -1,4 +1,4 @@
-"""Periodic FID of the EMA generator, computed on the training devices.
+"""Periodic FID and KID of the EMA generator, computed on the training devices.
 
 Each evaluation generates ``samples`` images with fixed latents (so scores of a run
 compare), extracts their features and reduces them to sufficient statistics — the
@@ -6,6 +6,11 @@ batch's mean and its scatter about that mean (no float32 cancellation) — insid
 jitted call per batch. The batch is split over the trainer's device mesh; the reductions
 over it run across devices (XLA inserts them). The host merges the batches exactly in
 float64 (``FeatureStatistics.merge``) and finishes the FID there.
+
+KID needs the features themselves, not moments: when the reference has a sample of its
+features, the generated features come back to the host as well (``samples x D`` float32,
+e.g. 8 MB for 1000 Inception features) and KID is the metrics package's unbiased
+polynomial-kernel MMD over random subsets, as clean-fid computes it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ import numpy as np
 from flax import nnx
 from jax.sharding import NamedSharding, PartitionSpec
 
-from artifex.generative_models.core.evaluation.metrics import FeatureStatistics
+from artifex.generative_models.core.evaluation.metrics import (
+    FeatureStatistics,
+    kernel_inception_distance,
+)
 from artifex.generative_models.training.callbacks._base import Callback
 
 if TYPE_CHECKING:
@@ -41,11 +49,11 @@ def feature_moments(features: jax.Array) -> tuple[jax.Array, jax.Array]:
 
 
 class Evaluation(Callback):
-    """FID of the trainer's EMA generator against reference statistics, every N steps.
+    """FID (and KID) of the trainer's EMA generator against the real data, every N steps.
 
-    The score joins the logged row of its step (so ``metrics.jsonl`` and every writer
-    get it: this callback runs before the writers); with ``keep_best`` the checkpoint of
-    the lowest FID is kept in ``best_store``.
+    The scores join the logged row of their step (so ``metrics.jsonl`` and every writer
+    get them: this callback runs before the writers); with ``keep_best`` the checkpoint
+    of the lowest FID is kept in ``best_store``.
 
     Args:
         reference: Statistics of the real data under the same features.
@@ -57,7 +65,10 @@ class Evaluation(Callback):
         batch_size: Images per compiled call (a multiple of the device count).
         seed: Seed of the latents, the same at every evaluation.
         best_store: Where the best checkpoint is kept; None keeps none.
-        name: The score's name in the logged row.
+        name: The FID's name in the logged row (KID is ``kid`` beside it).
+        reference_features: A sample of the real data's features ``(K, D)``; None: no KID.
+        kid_subsets: Random subsets KID averages over.
+        kid_subset_size: Rows per subset, capped at the smaller of the two sets.
     """
 
     def __init__(
@@ -72,6 +83,9 @@ class Evaluation(Callback):
         seed: int = 12345,
         best_store: CheckpointStore | None = None,
         name: str = "fid",
+        reference_features: np.ndarray | None = None,
+        kid_subsets: int = 100,
+        kid_subset_size: int = 1000,
     ):
         if every < 0 or samples < 2 or batch_size < 2:
             raise ValueError(
@@ -88,13 +102,21 @@ class Evaluation(Callback):
         self.seed = seed
         self.best_store = best_store
         self.name = name
+        self.reference_features = reference_features
+        self.kid_subsets = kid_subsets
+        self.kid_subset_size = kid_subset_size
         self.best: float | None = None
         self._programs: dict[Any, Any] = {}
 
     # -- the computation ---------------------------------------------------------------
 
+    @property
+    def kid(self) -> bool:
+        """Whether KID is measured (the reference has a sample of its features)."""
+        return self.reference_features is not None
+
     def _program(self, trainer: Trainer, graphdef: Any) -> Any:
-        """The jitted ``(generator state, weights, key, step) -> moments`` of one batch."""
+        """The jitted ``(generator state, weights, key, step) -> (moments, features)``."""
         rules, devices = trainer.rules, trainer.devices
         key = (graphdef, rules, devices.mesh)
         if key in self._programs:
@@ -112,32 +134,36 @@ class Evaluation(Callback):
                 "latents, not translations"
             )
         split = NamedSharding(devices.mesh, PartitionSpec(devices.axis_name))
-        size, view, extractor = self.batch_size, self.view, self.extractor
+        size, view, extractor, kid = self.batch_size, self.view, self.extractor, self.kid
 
         def moments(
             state: Any, weights: Any, key: jax.Array, step: jax.Array
-        ) -> tuple[jax.Array, jax.Array]:
+        ) -> tuple[tuple[jax.Array, jax.Array], jax.Array | None]:
             generator = nnx.merge(graphdef, state)
             images = sample(generator, key, size, step)
             # The batch lives split over the mesh; the sums below reduce across devices.
             images = jax.lax.with_sharding_constraint(images, split)
             features = extractor.apply(weights, view(images)).reshape(size, -1)
-            return feature_moments(features)
+            # Without KID the features never leave the devices.
+            return feature_moments(features), features.astype(jnp.float32) if kid else None
 
         program = jax.jit(moments)
         self._programs[key] = program
         return program
 
-    def evaluate(self, trainer: Trainer) -> float:
-        """The FID of the trainer's EMA generator now."""
+    def evaluate(self, trainer: Trainer) -> dict[str, float]:
+        """``{name: FID}`` of the trainer's EMA generator now, with ``kid`` when measured."""
         graphdef, state = nnx.split(trainer.ema_generator())
         program = self._program(trainer, graphdef)
         state = trainer.devices.replicate(state)
         keys = jax.random.split(jax.random.key(self.seed), self.batches)
         step = jnp.asarray(trainer.step, jnp.int32)
         statistics = FeatureStatistics()
+        generated: list[np.ndarray] = []
         for key in keys:
-            mean, scatter = program(state, self.extractor.weights, key, step)
+            (mean, scatter), features = program(state, self.extractor.weights, key, step)
+            if features is not None:
+                generated.append(np.asarray(features))
             # Each batch centred on its own mean on the device (no float32 cancellation);
             # batches merged exactly in float64 on the host (Chan et al.'s update).
             statistics.merge(
@@ -147,7 +173,19 @@ class Evaluation(Callback):
                     self.batch_size,
                 )
             )
-        return float(statistics.frechet_distance(self.reference))
+        scores = {self.name: float(statistics.frechet_distance(self.reference))}
+        if self.reference_features is not None:
+            fake = np.concatenate(generated)
+            size = min(self.kid_subset_size, len(fake), len(self.reference_features))
+            kid = kernel_inception_distance(
+                self.reference_features,
+                fake,
+                subsets=self.kid_subsets,
+                subset_size=size,
+                seed=self.seed,
+            )
+            scores["kid"] = kid["kid_mean"]
+        return scores
 
     # -- the hooks ---------------------------------------------------------------------
 
@@ -155,13 +193,14 @@ class Evaluation(Callback):
         """When due, add the score to the row and keep the best checkpoint."""
         if not self.every or step % self.every:
             return
-        score = self.evaluate(trainer)
+        scores = self.evaluate(trainer)
         if isinstance(row, dict):  # the trainer's own row: history and writers see it
-            row[self.name] = score
+            row.update(scores)
+        score = scores[self.name]
         if self.best is None or score < self.best:
             self.best = score
             if self.best_store is not None:
-                extra = {"step": step, self.name: score}
+                extra = {"step": step, **scores}
                 self.best_store.save(step, trainer.state, extra)
 
     def state_dict(self) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from artifex.generative_models.core.evaluation.metrics._precision_recall import 
     precision_recall,
 )
 from artifex.generative_models.core.evaluation.metrics._statistics import (
+    FeatureReservoir,
     FeatureStatisticsFile,
     check_compatible,
     load_statistics,
@@ -89,6 +90,7 @@ __all__ = [
     "RING_RADIUS",
     "DigitsClassifierNetwork",
     "DigitsSplit",
+    "FeatureReservoir",
     "FeatureStatistics",
     "FeatureStatisticsFile",
     "FewSamplesWarning",

@@ -6,7 +6,12 @@ Sources (``SOURCE``, ``A``, ``B``):
   reading them needs Pillow (``pip install "artifex-metrics[images]"``);
 * an ``.npy`` file, or an ``.npz`` with one array (or one named ``images``): uint8 images
   ``(N, H, W)`` or ``(N, H, W, C)``, read memory-mapped where numpy can;
-* a statistics file (``.npz`` with ``mu`` and ``sigma``), where the metric allows (``fid``).
+* a statistics file (``.npz`` with ``mu`` and ``sigma``), where the metric allows: ``fid``,
+  and ``kid`` when the file keeps a sample of features (``stats --kid-features``, on by
+  default);
+* a dataset an installed package provides (``artifex-train`` provides ``digits``,
+  ``cifar10`` and ``mnist_idx``), named ``NAME[:SPLIT][=PATH]``, e.g. ``digits:test`` or
+  ``cifar10:train=/data/cifar-10-batches-py``, when no file or folder has that name.
 
 Every image is resized on its own to the extractor's 299×299 as ``--mode`` says (see
 :mod:`._resize`): a folder may mix sizes; grey images are repeated to RGB and alpha is
@@ -42,6 +47,7 @@ from artifex.generative_models.core.evaluation.metrics._resize import (
     to_extractor_range,
 )
 from artifex.generative_models.core.evaluation.metrics._statistics import (
+    FeatureReservoir,
     FeatureStatisticsFile,
     load_statistics,
     save_statistics,
@@ -51,6 +57,9 @@ __all__ = ["Extractor", "UserError", "main", "run"]
 
 PROG = "artifex-metrics"
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".ppm"})
+DEFAULT_KID_FEATURES = 2000
+"""Features ``stats`` keeps for KID: clean-fid's subsets hold 1000; 2000 Inception
+features are 16 MB of float32."""
 PROGRESS_EVERY = 10
 """Batches between two progress lines on stderr."""
 
@@ -204,7 +213,7 @@ class ImageSource:
         elif path.suffix in (".npy", ".npz") and path.is_file():
             self.array = _read_array(path)
         elif not path.exists():
-            raise UserError(f"{spec}: no such file or folder")
+            self.array = _dataset_images(spec)
         else:
             raise UserError(
                 f"{spec}: expected an image folder, an .npy/.npz of uint8 images or a "
@@ -225,6 +234,46 @@ class ImageSource:
             assert self.array is not None
             for index in range(len(self.array)):
                 yield f"{self.spec}[{index}]", np.asarray(self.array[index])
+
+
+DATASET_GROUP = "artifex.generative_models.image_datasets"
+"""Entry-point group of datasets other packages provide to ``SOURCE``.
+
+An entry point ``NAME = "module:function"`` names ``function(*, split, path)`` returning
+uint8 images ``(N, H, W, C)``; ``artifex-train`` registers the datasets it trains on. So
+this package reads them without importing (or depending on) the training package.
+"""
+
+
+def _dataset_images(spec: str) -> np.ndarray:
+    """The images of ``NAME[:SPLIT][=PATH]`` from the dataset an installed package names."""
+    from importlib.metadata import entry_points
+
+    head, _, path = spec.partition("=")
+    name, _, split = head.partition(":")
+    known = {point.name: point for point in entry_points(group=DATASET_GROUP)}
+    if name not in known:
+        offered = (
+            f"installed datasets: {', '.join(sorted(known))}"
+            if known
+            else "no installed package provides datasets (artifex-train provides digits, "
+            "cifar10 and mnist_idx)"
+        )
+        raise UserError(
+            f"{spec}: no such file or folder, and no dataset named {name!r} ({offered}); "
+            "a dataset is named NAME[:SPLIT][=PATH], e.g. digits:test"
+        )
+    try:
+        images = known[name].load()(split=split or None, path=path or None)
+    except (OSError, ValueError, TypeError, ImportError) as error:
+        raise UserError(f"{spec}: {error}") from error
+    array = np.asarray(images)
+    if array.dtype != np.uint8 or array.ndim != 4 or len(array) == 0:
+        raise UserError(
+            f"{spec}: dataset {name!r} gave {array.dtype} images of shape {array.shape}; "
+            "expected uint8 (N, H, W, C) with N >= 1 (a bug in the package providing it)"
+        )
+    return array
 
 
 def _read_array(path: Path) -> np.ndarray:
@@ -336,8 +385,9 @@ def _outputs(
 
 
 def _statistics_of(
-    spec: str, extractor: Extractor, args: argparse.Namespace
+    spec: str, extractor: Extractor, args: argparse.Namespace, *, keep: int = 0
 ) -> FeatureStatisticsFile:
+    """Statistics of a source (read, when it is a statistics file) with ``keep`` features."""
     if _is_statistics(spec):
         try:
             stats = load_statistics(spec)
@@ -357,8 +407,10 @@ def _statistics_of(
                 )
         return stats
     accumulator = FeatureStatistics()
+    reservoir = FeatureReservoir(keep, seed=0)
     for features in _outputs(spec, extractor, args):
         accumulator.update(features)
+        reservoir.update(features)
     count = accumulator.count or 0
     if count < 2:
         raise UserError(f"{spec}: statistics need at least 2 images, got {count}")
@@ -372,14 +424,29 @@ def _statistics_of(
         count=count,
         fingerprint=args.fingerprint.hexdigest(),
         path=spec,
+        features=reservoir.rows,
     )
 
 
-def _features_of(spec: str, extractor: Extractor, args: argparse.Namespace) -> np.ndarray:
+def _features_of(
+    spec: str, extractor: Extractor, args: argparse.Namespace, *, sample_ok: bool = False
+) -> np.ndarray:
+    """Every image's features; with ``sample_ok``, a statistics file's kept sample.
+
+    KID is an average over random subsets, so a uniform sample of the features serves;
+    precision/recall's k-NN radii depend on the sample size, so it needs all of them.
+    """
     if _is_statistics(spec):
+        stats = _statistics_of(spec, extractor, args)  # checks extractor, weights, mode
+        if sample_ok and stats.features is not None:
+            return stats.features
+        kept = (
+            "it keeps no sample of features (make it with `artifex-metrics stats --kid-features N`)"
+            if sample_ok
+            else "not only mu and sigma"
+        )
         raise UserError(
-            f"{spec} is a statistics file; `{args.command}` needs images (it uses every "
-            "image's features, not only mu and sigma)"
+            f"{spec} is a statistics file; `{args.command}` needs image features: {kept}"
         )
     return np.concatenate(list(_outputs(spec, extractor, args)), axis=0)
 
@@ -390,7 +457,7 @@ def _features_of(spec: str, extractor: Extractor, args: argparse.Namespace) -> n
 def _cmd_stats(args: argparse.Namespace, extractor: Extractor) -> None:
     if _is_statistics(args.source):
         raise UserError(f"{args.source} is already a statistics file")
-    stats = _statistics_of(args.source, extractor, args)
+    stats = _statistics_of(args.source, extractor, args, keep=args.kid_features)
     assert stats.count is not None and stats.fingerprint is not None
     out = Path(args.out)
     if out.suffix != ".npz":
@@ -405,6 +472,7 @@ def _cmd_stats(args: argparse.Namespace, extractor: Extractor) -> None:
         mode=args.mode,
         count=stats.count,
         fingerprint=stats.fingerprint,
+        features=stats.features,
     )
     print(f"{stats.count} images, {stats.mu.size}-d {extractor.name} features, mode {args.mode}")
     print(out)
@@ -421,7 +489,8 @@ def _cmd_fid(args: argparse.Namespace, extractor: Extractor) -> None:
 
 
 def _cmd_kid(args: argparse.Namespace, extractor: Extractor) -> None:
-    real, fake = _features_of(args.a, extractor, args), _features_of(args.b, extractor, args)
+    real = _features_of(args.a, extractor, args, sample_ok=True)
+    fake = _features_of(args.b, extractor, args, sample_ok=True)
     size = args.subset_size or min(1000, len(real), len(fake))
     result = kernel_inception_distance(
         real, fake, subsets=args.subsets, subset_size=size, seed=args.seed
@@ -466,8 +535,8 @@ def _parser() -> argparse.ArgumentParser:
         for source in sources:
             sub.add_argument(
                 source,
-                help="image folder, .npy/.npz of uint8 images"
-                + (" or statistics .npz" if name == "fid" else ""),
+                help="image folder, .npy/.npz of uint8 images, NAME[:SPLIT][=PATH] of a "
+                "dataset" + (" or statistics .npz" if name in ("fid", "kid") else ""),
             )
         sub.add_argument(
             "--weights",
@@ -491,6 +560,13 @@ def _parser() -> argparse.ArgumentParser:
 
     stats = add("stats", "write the feature statistics (mu, sigma, metadata) of SOURCE", ["source"])
     stats.add_argument("--out", required=True, help="the .npz to write")
+    stats.add_argument(
+        "--kid-features",
+        type=_kid_features,
+        default=DEFAULT_KID_FEATURES,
+        help="keep a uniform sample of this many features for KID "
+        f"(default {DEFAULT_KID_FEATURES}; 0: none)",
+    )
     add("fid", "Fréchet Inception Distance between A and B", ["a", "b"])
     kid = add("kid", "Kernel Inception Distance between A and B", ["a", "b"])
     kid.add_argument("--subsets", type=_positive, default=100)
@@ -513,6 +589,13 @@ def _parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
     )
     return parser
+
+
+def _kid_features(text: str) -> int:
+    value = int(text)
+    if value < 0 or value == 1:
+        raise argparse.ArgumentTypeError(f"expected 0 (none) or an integer >= 2, got {text}")
+    return value
 
 
 def _positive(text: str) -> int:

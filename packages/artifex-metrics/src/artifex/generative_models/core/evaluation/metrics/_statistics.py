@@ -10,7 +10,10 @@ and integers only, so ``np.load(path, allow_pickle=False)`` reads every entry):
 * ``mode``: how images were resized and quantized (``clean``, ``legacy_pytorch``; see
   :mod:`._resize`) — FIDs of different modes differ by more than many papers' gains;
 * ``count``: how many images the statistics rest on;
-* ``fingerprint``: a hash of the images, to tell datasets apart.
+* ``fingerprint``: a hash of the images, to tell datasets apart;
+* ``kid_features`` (optional): a uniform random sample of the features themselves
+  (float32, drawn by :class:`FeatureReservoir` while streaming), so that KID — which
+  needs features, not moments — can be measured against the file.
 
 Statistics of different extractors, weights or modes are refused by
 :func:`check_compatible` with a message naming both sides.
@@ -27,6 +30,7 @@ import numpy as np
 from artifex.generative_models.core.evaluation.metrics._fid import frechet_distance
 
 __all__ = [
+    "FeatureReservoir",
     "FeatureStatisticsFile",
     "check_compatible",
     "load_statistics",
@@ -54,6 +58,8 @@ class FeatureStatisticsFile:
     count: int | None = None
     fingerprint: str | None = None
     path: str | None = None
+    features: np.ndarray | None = None
+    """A uniform sample of the features (``kid_features``), or None when the file has none."""
 
     def describe(self) -> str:
         """``extractor (sha256 prefix), mode`` for messages."""
@@ -80,6 +86,7 @@ def save_statistics(
     mode: str,
     count: int,
     fingerprint: str,
+    features: Any = None,
 ) -> None:
     """Write ``mu``, ``sigma`` and their metadata to an ``.npz`` that pytorch-fid can read.
 
@@ -92,6 +99,7 @@ def save_statistics(
         mode: Resize mode the images went through (``clean``, ``legacy_pytorch``).
         count: Number of images.
         fingerprint: Hash of the images (see ``_cli``'s dataset fingerprint).
+        features: Optional ``(K, D)`` sample of the features (for KID), stored as float32.
 
     Raises:
         ValueError: Shapes disagree, values are not finite, or ``count`` is not positive.
@@ -116,6 +124,14 @@ def save_statistics(
         if not isinstance(value, str):
             raise TypeError(f"{key} must be a string, got {type(value).__name__}")
         entries[key] = np.asarray(value, dtype=np.str_)  # a unicode array: no pickle needed
+    if features is not None:
+        sample = np.asarray(features, np.float32)
+        if sample.ndim != 2 or sample.shape[1] != mean.size or len(sample) < 2:
+            raise ValueError(
+                f"features must be (K, {mean.size}) with K >= 2 (a sample of the same "
+                f"features as mu), got {sample.shape}"
+            )
+        entries["kid_features"] = sample
     savez: Any = np.savez  # numpy's stubs read **entries as its keyword options
     savez(path, **entries)
 
@@ -154,8 +170,20 @@ def load_statistics(path: str | os.PathLike[str]) -> FeatureStatisticsFile:
             key: str(data[key][()]) if key in data.files else None for key in _STRING_KEYS
         }
         count = int(data["count"]) if "count" in data.files else -1
+        features = None
+        if "kid_features" in data.files:
+            features = np.asarray(data["kid_features"], np.float32)
+            if features.ndim != 2 or features.shape[1] != mu.size:
+                raise ValueError(
+                    f"{name}: kid_features must be (K, {mu.size}) like mu, got {features.shape}"
+                )
     return FeatureStatisticsFile(
-        mu=mu, sigma=sigma, count=None if count < 0 else count, path=name, **meta
+        mu=mu,
+        sigma=sigma,
+        count=None if count < 0 else count,
+        path=name,
+        features=features,
+        **meta,
     )
 
 
@@ -181,3 +209,59 @@ def check_compatible(first: FeatureStatisticsFile, second: FeatureStatisticsFile
             f"cannot compare statistics of {first.mu.size}-d and {second.mu.size}-d features: "
             f"{first.describe()} vs {second.describe()}"
         )
+
+
+class FeatureReservoir:
+    """A uniform random sample of at most ``capacity`` rows of a stream of feature batches.
+
+    Reservoir sampling (Vitter's algorithm R): after ``t`` rows each has been kept with
+    probability ``capacity / t``, in ``capacity`` rows of memory however long the stream.
+    KID needs features, not moments; this is how a statistics file of 50,000 images keeps
+    a sample of them without holding them all.
+
+    Args:
+        capacity: Rows kept at most (0 keeps none).
+        seed: Seed of the draws (the same stream and seed keep the same rows).
+    """
+
+    def __init__(self, capacity: int, *, seed: int = 0) -> None:
+        if isinstance(capacity, bool) or int(capacity) != capacity or capacity < 0:
+            raise ValueError(f"capacity must be an integer >= 0, got {capacity!r}")
+        self.capacity = int(capacity)
+        self.seen = 0
+        self._rng = np.random.default_rng(seed)
+        self._rows: np.ndarray | None = None
+
+    def update(self, features: Any) -> None:
+        """Offer a ``(B, D)`` batch of rows."""
+        batch = np.asarray(features, np.float32)
+        if batch.ndim != 2:
+            raise ValueError(f"features must be (B, D), got {batch.shape}")
+        if self.capacity == 0 or len(batch) == 0:
+            self.seen += len(batch)
+            return
+        if self._rows is None:
+            self._rows = np.empty((self.capacity, batch.shape[1]), np.float32)
+        elif batch.shape[1] != self._rows.shape[1]:
+            raise ValueError(
+                f"features of width {batch.shape[1]} after rows of width {self._rows.shape[1]}"
+            )
+        index = self.seen + np.arange(len(batch))  # each row's 0-based position in the stream
+        free = index < self.capacity
+        self._rows[index[free]] = batch[free]
+        # Row t (t >= capacity) replaces a uniform slot with probability capacity / (t + 1):
+        # draw j uniform in [0, t] and replace slot j when j < capacity. In stream order, so
+        # a later row of the batch overrides an earlier one drawn to the same slot.
+        later = np.flatnonzero(~free)
+        slots = (self._rng.random(len(later)) * (index[later] + 1)).astype(np.int64)
+        for row, slot in zip(later, slots, strict=True):
+            if slot < self.capacity:
+                self._rows[slot] = batch[row]
+        self.seen += len(batch)
+
+    @property
+    def rows(self) -> np.ndarray | None:
+        """The sample, ``(min(capacity, seen), D)``; None when nothing is kept."""
+        if self._rows is None:
+            return None
+        return self._rows[: min(self.capacity, self.seen)]
