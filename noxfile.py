@@ -271,3 +271,12 @@ def bench(session: nox.Session) -> None:
     """Speed benchmarks beside the hand-written references; results to benchmarks/results/."""
     install_editable(session)
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def quality(session: nox.Session) -> None:
+    """The quality suite (mode coverage, ...); results to benchmarks/results/. Not in CI."""
+    install_editable(session)  # artifex-train brings matplotlib for the plots
+    session.run(
+        "python", "benchmarks/quality/run.py", *session.posargs, env={"JAX_PLATFORMS": "cpu"}
+    )

@@ -1,0 +1,60 @@
+"""The quality suite: how well the library's GANs train, not how fast (issue 14).
+
+Each part is a subcommand; each writes its table under ``benchmarks/results/`` (or
+``--out``), with the machine and the versions, and appends JSON lines to ``quality.jsonl``.
+
+    python benchmarks/quality/run.py                       # every part, full protocol
+    python benchmarks/quality/run.py mode-coverage --seeds 1 --steps 50 --out /tmp/x
+    nox -s quality -- mode-coverage --seeds 3
+
+Parts:
+
+* ``mode-coverage``: PacGAN's 2-D mixtures (ring of 8, grid of 25), the vanilla GAN and
+  the library's best recipe (``mode_coverage.py``).
+
+Further parts (the FID-digits of every preset, data efficiency with augmentation) are
+added to :data:`PARTS` as they are written.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import mode_coverage  # noqa: E402
+
+PARTS: dict[str, Callable[..., int]] = {
+    "mode-coverage": mode_coverage.main,
+}
+"""Subcommand name -> ``main(argv, prog=...)`` of that part."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one part (``run.py PART [options]``) or, with no part named, all of them."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in ("-h", "--help"):
+        print(__doc__)
+        print("parts:", ", ".join(PARTS))
+        return 0
+    if not args or args[0].startswith("-"):
+        # No part named: every part with the same options (none for a full run).
+        status = 0
+        for name, part in PARTS.items():
+            print(f"== {name}", flush=True)
+            status |= part(args, prog=f"run.py {name}")
+        return status
+    name, rest = args[0], args[1:]
+    if name not in PARTS:
+        print(f"unknown part {name!r}; parts: {', '.join(PARTS)}", file=sys.stderr)
+        return 2
+    return PARTS[name](rest, prog=f"run.py {name}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
