@@ -96,6 +96,7 @@ def _examples():
         cfg.EMAConfig(decay=0.99, start_step=100),
         cfg.EvaluationConfig(every=500, samples=2000, against="stats.npz", extractor="inception"),
         cfg.PrecisionConfig(compute_dtype="bfloat16"),
+        cfg.AugmentConfig(kind="ada", transforms=("xflip", "rotate90"), target=None, p=0.3),
         cfg.CheckpointConfig(directory="runs/ckpt", every_n_steps=500, keep_last=2),
         cfg.LoggingConfig(tensorboard=True, log_dir="runs/logs", sample_every=0),
         cfg.DataConfig(source="npz", path="data.npz", use_labels=True, value_range=(0, 1)),

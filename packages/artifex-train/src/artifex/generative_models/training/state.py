@@ -26,6 +26,10 @@ class TrainState:
             plain array).
         first_bad_step: The first iteration whose loss was NaN or Inf; -1 while all
             were finite.
+        augment: The augmentation's arrays (``Augment.init_state``: ADA's ``p`` and its
+            running statistics), or None when the run does not augment. Here, and not
+            in the rules, so that ``p`` is checkpointed and a resumed run continues
+            with the ``p`` it had (stylegan2-ada's trainer starts again from 0).
     """
 
     nets: Any
@@ -33,10 +37,15 @@ class TrainState:
     step: jax.Array
     key: jax.Array
     first_bad_step: jax.Array
+    augment: dict[str, jax.Array] | None = None
 
 
 def initial_state(
-    nets: tuple[Any, Any, Any, Any], *, seed: int, ema: bool
+    nets: tuple[Any, Any, Any, Any],
+    *,
+    seed: int,
+    ema: bool,
+    augment: dict[str, jax.Array] | None = None,
 ) -> tuple[nnx.GraphDef[Any], TrainState]:
     """Split ``(generator, discriminator, g_optimizer, d_optimizer)`` once.
 
@@ -53,4 +62,5 @@ def initial_state(
         step=jnp.zeros((), jnp.int32),
         key=jax.random.key_data(jax.random.key(seed)),
         first_bad_step=jnp.full((), -1, jnp.int32),
+        augment=augment,
     )

@@ -108,6 +108,12 @@ def build_step(
             batch = _cast_floats(batch, dtype)
         metrics: dict[str, jax.Array] = {}
 
+        # Augmentation (rules with an active ``augment``): ADA's p comes from the state,
+        # and its controller runs after each discriminator update.
+        augment = state.augment
+        extra: dict[str, Any] = {} if augment is None else {"augment_p": augment["p"]}
+        controller = getattr(rules, "augment", None)  # latent rules' Augment
+
         for i in range(n_critic):
             real = {name: array[i] for name, array in batch.items()}
             fakes = jax.lax.stop_gradient(rules.fakes(generator, real, keys[2 * i], step))
@@ -118,21 +124,26 @@ def build_step(
                 fakes: Any = fakes,
                 penalty_key: jax.Array = keys[2 * i + 1],
             ) -> tuple[jax.Array, dict[str, jax.Array]]:
-                return rules.discriminator_loss(d, real, fakes, penalty_key, step)
+                return rules.discriminator_loss(d, real, fakes, penalty_key, step, **extra)
 
             (d_loss, aux), d_grads = nnx.value_and_grad(d_loss_fn, has_aux=True)(discriminator)
             d_optimizer.update(discriminator, d_grads)
             rules.after_discriminator_update(discriminator)
             metrics = {"d_loss": d_loss, **aux}  # the last critic update's numbers
+            if augment is not None and controller is not None:
+                images = jax.tree.leaves(real)[0].shape[0]
+                augment = controller.adjust(augment, aux["real_sign"], images)
 
         def g_loss_fn(g: Any, d: Any) -> tuple[jax.Array, dict[str, jax.Array]]:
-            return rules.generator_loss(g, d, real, keys[-2], step)
+            return rules.generator_loss(g, d, real, keys[-2], step, **extra)
 
         (g_loss, g_aux), g_grads = nnx.value_and_grad(g_loss_fn, has_aux=True)(
             generator, discriminator
         )
         g_optimizer.update(generator, g_grads)
         metrics.update(g_loss=g_loss, **g_aux)
+        if augment is not None:
+            metrics["augment_p"] = augment["p"]  # the p of the next iteration
 
         ema = state.ema
         if ema is not None:
@@ -147,6 +158,7 @@ def build_step(
             step=step + 1,
             key=jax.random.key_data(keys[-1]),
             first_bad_step=state.first_bad_step,
+            augment=augment,
         )
         finite = jnp.isfinite(d_loss) & jnp.isfinite(g_loss)
         # Keep the last good state: a bad iteration changes nothing but the record of it

@@ -30,6 +30,7 @@ from jax.sharding import NamedSharding, PartitionSpec
 
 from artifex.generative_models.core.configuration import ExperimentConfig, TrainingConfig
 from artifex.generative_models.models.gan import (
+    Augment,
     Objective,
     TrainingRules,
     warn_if_penalty_meets_batch_norm,
@@ -86,7 +87,30 @@ def rules_of(model: Any, experiment: ExperimentConfig) -> TrainingRules:
         r1_interval=experiment.training.r1_interval,
     )
     n_critic = experiment.training.n_critic  # None: the family's own default
-    return model.training_rules(objective=objective, n_critic=n_critic)
+    rules = model.training_rules(objective=objective, n_critic=n_critic)
+    wanted = experiment.training.augment
+    if not wanted.active:
+        return rules
+    if not isinstance(getattr(rules, "augment", None), Augment):
+        raise ValueError(
+            f"training.augment (kind={wanted.kind!r}, xflip={wanted.xflip}): "
+            f"{type(rules).__name__} cannot augment; augmentation applies to the families "
+            "that generate from latents (GAN, DCGAN, WGAN, LSGAN, conditional, StyleGAN, "
+            "progressive). Set training.augment.kind='none' and xflip=false"
+        )
+    layout = getattr(experiment.model, "data_layout", None)
+    augment = Augment(
+        kind=wanted.kind,
+        policy=tuple(wanted.policy),
+        transforms=tuple(wanted.transforms),
+        xflip=wanted.xflip,
+        p=wanted.p,
+        target=wanted.target,
+        speed_images=wanted.speed_images,
+        interval=wanted.interval,
+        data_format=layout.data_format if layout is not None else "NHWC",
+    )
+    return dataclasses.replace(rules, augment=augment)
 
 
 class Trainer:
@@ -168,7 +192,13 @@ class Trainer:
             nnx.Optimizer(discriminator, d_tx, wrt=nnx.Param),
         )
         ema = self.config.ema
-        self.graphdef, state = initial_state(nets, seed=self.config.seed, ema=ema is not None)
+        augment = getattr(self.rules, "augment", None)
+        self.graphdef, state = initial_state(
+            nets,
+            seed=self.config.seed,
+            ema=ema is not None,
+            augment=augment.init_state() if augment is not None and augment.stateful else None,
+        )
         self.state: TrainState = self.devices.replicate(state)
         self._step = self._build_step()
         # Batches arrive as (K, n_critic, B, ...): split B over the mesh.

@@ -70,6 +70,7 @@ from artifex.generative_models.core.configuration.network_configs import (
     StyleGANGeneratorConfig,
 )
 from artifex.generative_models.core.configuration.training_config import (
+    AugmentConfig,
     CheckpointConfig,
     EMAConfig,
     EvaluationConfig,
@@ -93,6 +94,7 @@ __all__ = [
     "LOSS_TYPES",
     "SCORE_TYPES",
     "TYPE_KEY",
+    "AugmentConfig",
     "BaseGANConfig",
     "CheckpointConfig",
     "ConditionalDiscriminatorConfig",

@@ -25,6 +25,7 @@ from artifex.generative_models.core.configuration.base import (
 from artifex.generative_models.core.configuration.data_config import DataConfig
 
 __all__ = [
+    "AugmentConfig",
     "CheckpointConfig",
     "DataConfig",
     "EMAConfig",
@@ -246,6 +247,74 @@ class EvaluationConfig(ConfigBase):
             self._fail("against", "'digits' is scored with extractor='digits'")
 
 
+# The names artifex-gan's augment module knows (checked here too, so a bad config fails
+# when it is made, without the model package).
+AUGMENT_POLICIES = ("color", "translation", "cutout")
+ADA_TRANSFORMS = (
+    "xflip",
+    "rotate90",
+    "xint",
+    "scale",
+    "rotate",
+    "aniso",
+    "xfrac",
+    "brightness",
+    "contrast",
+    "lumaflip",
+    "hue",
+    "saturation",
+)
+
+
+@config_dataclass
+class AugmentConfig(ConfigBase):
+    """Augmentation of every image the discriminator sees, inside the compiled step.
+
+    Attributes:
+        kind: ``"none"``; ``"diffaugment"`` (Zhao et al. 2020: colour, translation,
+            cutout, always applied to real and generated images, differentiably); or
+            ``"ada"`` (Karras et al. 2020: stylegan2-ada's pipeline, each transform with
+            probability ``p``).
+        policy: DiffAugment's policies (``color``, ``translation``, ``cutout``).
+        transforms: ADA's transforms (stylegan2-ada's 'bgc' by default: x-flip, 90°
+            rotations, integer translation, scaling, rotation, anisotropic scaling,
+            fractional translation, brightness, contrast, luma flip, hue, saturation).
+        xflip: Mirror each real image with probability 0.5 (the dataset x-flip; alone
+            with ``kind="none"``). Only for data that is symmetric under it.
+        p: ADA's initial probability, or its fixed one when ``target`` is None.
+        target: ADA's target of ``E[sign(D(real))]`` (0.6 in stylegan2-ada); None keeps
+            ``p`` fixed.
+        speed_images: Images for ``p`` to go from 0 to 1 (stylegan2-ada: 500k).
+        interval: Iterations between adjustments of ``p`` (stylegan2-ada: 4).
+    """
+
+    kind: Literal["none", "diffaugment", "ada"] = "none"
+    policy: tuple[str, ...] = AUGMENT_POLICIES
+    transforms: tuple[str, ...] = ADA_TRANSFORMS
+    xflip: bool = False
+    p: float = 0.0
+    target: float | None = 0.6
+    speed_images: int = 500_000
+    interval: int = 4
+
+    def _validate(self) -> None:
+        super()._validate()
+        for name, known in (("policy", AUGMENT_POLICIES), ("transforms", ADA_TRANSFORMS)):
+            unknown = [item for item in getattr(self, name) if item not in known]
+            if unknown:
+                self._fail(name, f"unknown {unknown}; the known ones are {list(known)}")
+        check_range(self, "p", 0, 1, high_inclusive=True)
+        if self.target is not None and not 0 < self.target < 1:
+            self._fail("target", "must lie in (0, 1) (or be None for a fixed p)")
+        check_positive(self, "speed_images")
+        check_positive(self, "interval")
+
+    @property
+    def active(self) -> bool:
+        """Whether anything is applied."""
+        return self.kind != "none" or self.xflip
+
+
 @config_dataclass
 class PrecisionConfig(ConfigBase):
     """Numeric precision of the training step.
@@ -351,6 +420,7 @@ class TrainingConfig(ConfigBase):
             ``"auto"`` (unrolled on CPU, scan elsewhere). Both give the same state.
         ema: Generator weight averaging; None disables it.
         evaluation: Periodic FID during training (off unless ``evaluation.every``).
+        augment: Augmentation of the discriminator's images (DiffAugment, ADA, x-flip).
         precision: Numeric precision.
         data: The training data.
         checkpoint: Checkpointing.
@@ -371,6 +441,7 @@ class TrainingConfig(ConfigBase):
     loop: Literal["auto", "scan", "unrolled"] = "auto"
     ema: EMAConfig | None = None
     evaluation: EvaluationConfig = config_field(default_factory=EvaluationConfig)
+    augment: AugmentConfig = config_field(default_factory=AugmentConfig)
     precision: PrecisionConfig = config_field(default_factory=PrecisionConfig)
     data: DataConfig = config_field(default_factory=DataConfig)
     checkpoint: CheckpointConfig = config_field(default_factory=CheckpointConfig)

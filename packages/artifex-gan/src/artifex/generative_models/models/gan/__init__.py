@@ -10,6 +10,8 @@ Models (this package):
   :class:`ConditionalRules`, :class:`StyleRules`, :class:`ProgressiveRules`,
   :class:`CycleRules`, all :class:`TrainingRules`), the :class:`Objective` they share,
   :func:`functional_critic`, and :func:`build_model` (the model of any family config);
+- augmentation of the discriminator's images (``augment``): :class:`Augment`,
+  :func:`diff_augment`, :func:`ada_augment`, :func:`mirror`;
 - latent-space utilities: :func:`linear_interpolation`, :func:`spherical_interpolation`,
   :func:`interpolate_latents`, :func:`interpolate`, :func:`explore_latent_dimension`,
   :func:`generate_by_class`, :func:`generate_class_grid`.
@@ -33,6 +35,12 @@ from artifex.generative_models.models.gan._rules import (
     TrainingRules,
     functional_critic,
     warn_if_penalty_meets_batch_norm,
+)
+from artifex.generative_models.models.gan.augment import (
+    Augment,
+    ada_augment,
+    diff_augment,
+    mirror,
 )
 from artifex.generative_models.models.gan.base import GAN
 from artifex.generative_models.models.gan.conditional import ConditionalGAN, ConditionalRules
@@ -84,6 +92,7 @@ __all__ = [
     "GAN",
     "LSGAN",
     "WGAN",
+    "Augment",
     "ConditionalDiscriminator",
     "ConditionalGAN",
     "ConditionalGenerator",
@@ -118,8 +127,10 @@ __all__ = [
     "WGANDiscriminator",
     "WGANGenerator",
     "__version__",
+    "ada_augment",
     "build_model",
     "compute_gradient_penalty",
+    "diff_augment",
     "explore_latent_dimension",
     "functional_critic",
     "generate_by_class",
@@ -127,6 +138,7 @@ __all__ = [
     "interpolate",
     "interpolate_latents",
     "linear_interpolation",
+    "mirror",
     "model_class_for",
     "spherical_interpolation",
     "warn_if_penalty_meets_batch_norm",

@@ -41,6 +41,7 @@ from artifex.generative_models.core.losses import (
     gradient_penalty,
     r1_penalty,
 )
+from artifex.generative_models.models.gan.augment import Augment
 
 __all__ = [
     "Batch",
@@ -348,13 +349,31 @@ class TrainingRules(Protocol):
         ...
 
     def discriminator_loss(
-        self, d: Any, real: Batch, fakes: Fakes, key: jax.Array, step: jax.Array
+        self,
+        d: Any,
+        real: Batch,
+        fakes: Fakes,
+        key: jax.Array,
+        step: jax.Array,
+        *,
+        augment_p: jax.Array | None = None,
     ) -> Losses:
-        """The discriminator side's loss and metrics."""
+        """The discriminator side's loss and metrics.
+
+        ``augment_p`` is ADA's probability from the training state; the step passes it
+        only to rules whose ``augment`` is active.
+        """
         ...
 
     def generator_loss(
-        self, g: Any, d: Any, real: Batch, key: jax.Array, step: jax.Array
+        self,
+        g: Any,
+        d: Any,
+        real: Batch,
+        key: jax.Array,
+        step: jax.Array,
+        *,
+        augment_p: jax.Array | None = None,
     ) -> Losses:
         """The generator side's loss and metrics on fresh fakes."""
         ...
@@ -423,6 +442,8 @@ class LatentRules(OnePhase):
             parameters are clipped to ``[-critic_clip, critic_clip]``; None: no clipping.
         training: The mode the networks run in: True in the training step, the caller's
             ``training`` (None: each network's own mode) in ``loss_fn``.
+        augment: What every image the discriminator sees goes through (DiffAugment,
+            ADA, the real images' x-flip); nothing by default.
     """
 
     latent_dim: int
@@ -431,6 +452,7 @@ class LatentRules(OnePhase):
     n_critic: int = 1
     critic_clip: float | None = None
     training: bool | None = True
+    augment: Augment = dataclasses.field(default_factory=Augment)
 
     batch_keys: ClassVar[tuple[str, ...]] = ("image",)
 
@@ -496,15 +518,19 @@ class LatentRules(OnePhase):
         logits: tuple[jax.Array, jax.Array],
         key: jax.Array,
         step: jax.Array | int,
+        view: Callable[[jax.Array], jax.Array] | None = None,
     ) -> Losses:
         """The discriminator's adversarial loss from ``logits`` plus the penalties.
 
-        The penalties score interpolates and real images with the real data's context.
+        The penalties score interpolates and real images with the real data's context,
+        through ``view`` (the augmentation of the real images) when given: R1 is then the
+        gradient with respect to the image before augmentation, as in stylegan2-ada.
         """
+        see = view or (lambda x: x)
         return critic_terms(
             self.objective,
             d,
-            lambda copy, x: self.critic(copy, x, real_context),
+            lambda copy, x: self.critic(copy, see(x), real_context),
             real,
             fake,
             logits,
@@ -540,18 +566,54 @@ class LatentRules(OnePhase):
         return {"image": self.generate(g, z, context, generate_key), "context": context}
 
     def discriminator_loss(
-        self, d: Any, real: Batch, fakes: Fakes, key: jax.Array, step: jax.Array
+        self,
+        d: Any,
+        real: Batch,
+        fakes: Fakes,
+        key: jax.Array,
+        step: jax.Array,
+        *,
+        augment_p: jax.Array | None = None,
     ) -> Losses:
-        """The adversarial loss on real vs fake plus the objective's penalties."""
+        """The adversarial loss on real vs fake plus the objective's penalties.
+
+        With an active ``augment``, the discriminator judges augmented images (the real
+        ones x-flipped first when asked) and the metrics gain ``real_sign``,
+        ``E[sign(D(real))]``: ADA's overfitting heuristic.
+        """
         images = self.real_images(real, step)
         context = self.real_context(real, step)
-        logits = self.judge(d, images, context, fakes["image"], fakes["context"])
-        return self.critic_terms(d, images, context, fakes["image"], logits, key, step)
+        if not self.augment.active:
+            logits = self.judge(d, images, context, fakes["image"], fakes["context"])
+            return self.critic_terms(d, images, context, fakes["image"], logits, key, step)
+        key, flip_key, real_key, fake_key = jax.random.split(key, 4)
+        images = self.augment.real(images, flip_key)
+
+        def see_real(x: jax.Array) -> jax.Array:
+            return self.augment.view(x, real_key, augment_p)
+
+        fake = self.augment.view(fakes["image"], fake_key, augment_p)
+        logits = self.judge(d, see_real(images), context, fake, fakes["context"])
+        loss, metrics = self.critic_terms(
+            d, images, context, fakes["image"], logits, key, step, view=see_real
+        )
+        return loss, {**metrics, "real_sign": jnp.mean(jnp.sign(logits[0]))}
 
     def generator_loss(
-        self, g: Any, d: Any, real: Batch, key: jax.Array, step: jax.Array
+        self,
+        g: Any,
+        d: Any,
+        real: Batch,
+        key: jax.Array,
+        step: jax.Array,
+        *,
+        augment_p: jax.Array | None = None,
     ) -> Losses:
-        """The generator's adversarial loss on fresh fakes."""
+        """The generator's adversarial loss on fresh fakes (augmented as D sees them)."""
         fakes = self.fakes(g, real, key, step)
-        logits = f32(self.critic(d, fakes["image"], fakes["context"]))
+        images = fakes["image"]
+        if self.augment.active:
+            # The generator's gradient flows back through the (differentiable) augmentation.
+            images = self.augment.view(images, jax.random.fold_in(key, 1), augment_p)
+        logits = f32(self.critic(d, images, fakes["context"]))
         return self.objective.generator_loss(logits), {}

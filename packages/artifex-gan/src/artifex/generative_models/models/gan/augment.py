@@ -15,6 +15,9 @@ distribution (Zhao et al. 2020; Karras et al. 2020).
   (adaptive discriminator augmentation) never recompiles.
 - :func:`mirror`: the dataset x-flip, for real images only (it is a dataset
   augmentation: the generator then learns the flipped images as well).
+- :class:`Augment`: which of these a run uses, as static, hashable data the training
+  rules carry, with ADA's controller: the overfitting heuristic ``r_t = E[sign(D(real))]``
+  moves ``p`` toward a target, and ``p`` lives in the training state (checkpointed).
 
 All three are pure functions of ``(images, key)``: randomness only from ``key``, one
 independent draw per image, no Python control flow on values, so they run under
@@ -26,6 +29,7 @@ check reads static information only and raises while tracing, before any compila
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 
@@ -36,9 +40,11 @@ import numpy as np
 __all__ = [
     "ADA_DEFAULT",
     "ADA_TRANSFORMS",
+    "AUGMENT_KINDS",
     "DATA_FORMATS",
     "DIFF_AUGMENT_DEFAULT",
     "DIFF_AUGMENT_POLICIES",
+    "Augment",
     "ada_augment",
     "diff_augment",
     "mirror",
@@ -682,3 +688,135 @@ def ada_augment(
     if colour:
         x = _apply_colour(x, _colour_matrix(draws, batch=batch, channels=channels))
     return _from_nhwc(x, dtype, data_format)
+
+
+#: What :class:`Augment` can apply to the discriminator's images.
+AUGMENT_KINDS: tuple[str, ...] = ("none", "diffaugment", "ada")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Augment:
+    """The augmentation a run applies: static, hashable data the training rules carry.
+
+    The compiled step calls its methods while tracing; ``p`` and the ADA statistics are
+    arrays of the training state (``init_state``, ``adjust``), so adapting ``p`` never
+    recompiles and a resumed run continues with the ``p`` it had.
+
+    Attributes:
+        kind: ``"none"``, ``"diffaugment"`` (always applied) or ``"ada"`` (each transform
+            with probability ``p``).
+        policy: DiffAugment's policies.
+        transforms: ADA's transforms.
+        xflip: Mirror each real image with probability 0.5 before anything else (the
+            dataset x-flip of stylegan2-ada's ``--mirror``; the generator learns the
+            mirrored images too, so use it only for data symmetric under it).
+        p: ADA's initial (or, without ``target``, fixed) probability.
+        target: ADA's target for ``r_t = E[sign(D(augmented real))]``; None keeps ``p``
+            fixed.
+        speed_images: ADA's speed: images for ``p`` to move from 0 to 1 (stylegan2-ada:
+            500k).
+        interval: Iterations between two adjustments of ``p`` (stylegan2-ada: 4).
+        data_format: The images' layout.
+    """
+
+    kind: str = "none"
+    policy: tuple[str, ...] = DIFF_AUGMENT_DEFAULT
+    transforms: tuple[str, ...] = ADA_DEFAULT
+    xflip: bool = False
+    p: float = 0.0
+    target: float | None = 0.6
+    speed_images: int = 500_000
+    interval: int = 4
+    data_format: str = "NHWC"
+
+    def __post_init__(self) -> None:
+        if self.kind not in AUGMENT_KINDS:
+            raise ValueError(
+                f"Augment.kind={self.kind!r}: expected one of {', '.join(AUGMENT_KINDS)}"
+            )
+        if self.data_format not in DATA_FORMATS:
+            raise ValueError(
+                f"Augment.data_format={self.data_format!r}: expected one of "
+                f"{', '.join(DATA_FORMATS)}"
+            )
+        _names(self.policy, DIFF_AUGMENT_POLICIES, "policy", "Augment")
+        _names(self.transforms, ADA_TRANSFORMS, "transforms", "Augment")
+        if not 0.0 <= self.p <= 1.0:
+            raise ValueError(f"Augment.p={self.p}: a probability, expected 0 <= p <= 1")
+        if self.target is not None and not 0.0 < self.target < 1.0:
+            raise ValueError(
+                f"Augment.target={self.target}: E[sign(D(real))] lies in (-1, 1); stylegan2-"
+                "ada's 0.6 is a good start (None keeps p fixed)"
+            )
+        if self.speed_images < 1 or self.interval < 1:
+            raise ValueError(
+                f"Augment.speed_images={self.speed_images}, interval={self.interval}: "
+                "both must be >= 1"
+            )
+
+    @property
+    def active(self) -> bool:
+        """Whether anything is applied."""
+        return self.kind != "none" or self.xflip
+
+    @property
+    def stateful(self) -> bool:
+        """Whether the training state holds ``p`` (ADA, adaptive or fixed)."""
+        return self.kind == "ada"
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether ``p`` follows the overfitting heuristic."""
+        return self.kind == "ada" and self.target is not None
+
+    def init_state(self) -> dict[str, jax.Array]:
+        """The arrays of the training state: ``p``, and the sums of ``sign(D(real))``."""
+        return {
+            "p": jnp.asarray(self.p, jnp.float32),
+            "sign_sum": jnp.zeros((), jnp.float32),
+            "sign_count": jnp.zeros((), jnp.int32),
+        }
+
+    def real(self, images: jax.Array, key: jax.Array) -> jax.Array:
+        """The real images as the data gives them to the discriminator (x-flip)."""
+        return mirror(images, key, data_format=self.data_format) if self.xflip else images
+
+    def view(self, images: jax.Array, key: jax.Array, p: jax.Array | None) -> jax.Array:
+        """``images`` as the discriminator sees them (real and generated alike)."""
+        if self.kind == "diffaugment":
+            return diff_augment(images, key, policy=self.policy, data_format=self.data_format)
+        if self.kind == "ada":
+            if p is None:
+                raise ValueError(
+                    "ADA needs its probability p from the training state; the seed API "
+                    "(loss_fn) does not augment"
+                )
+            return ada_augment(
+                images, key, p, transforms=self.transforms, data_format=self.data_format
+            )
+        return images
+
+    def adjust(
+        self, state: dict[str, jax.Array], real_sign: jax.Array, images: int
+    ) -> dict[str, jax.Array]:
+        """ADA's controller after one discriminator update of ``images`` real images.
+
+        Every ``interval`` updates, ``p`` moves by ``images * interval / speed_images``
+        toward more augmentation when ``E[sign(D(real))]`` exceeds ``target`` (the
+        discriminator is overconfident on the reals: overfitting) and toward less
+        otherwise, clipped to ``[0, 1]`` (stylegan2-ada clips at 0 only; p > 1 means
+        nothing more).
+        """
+        if not self.adaptive:
+            return state
+        assert self.target is not None
+        total = state["sign_sum"] + real_sign.astype(jnp.float32)
+        count = state["sign_count"] + 1
+        due = count >= self.interval
+        step = images * self.interval / self.speed_images
+        moved = jnp.clip(state["p"] + jnp.sign(total / count - self.target) * step, 0.0, 1.0)
+        return {
+            "p": jnp.where(due, moved, state["p"]),
+            "sign_sum": jnp.where(due, 0.0, total),
+            "sign_count": jnp.where(due, 0, count),
+        }

@@ -253,12 +253,22 @@ class CycleRules(OnePhase):
         }
 
     def discriminator_loss(
-        self, d: Pair, real: Batch, fakes: Fakes, key: jax.Array, step: jax.Array
+        self,
+        d: Pair,
+        real: Batch,
+        fakes: Fakes,
+        key: jax.Array,
+        step: jax.Array,
+        *,
+        augment_p: jax.Array | None = None,
     ) -> Losses:
         """``D_A``'s loss on A vs ``F(b)`` plus ``D_B``'s on B vs ``G(a)``, with penalties.
 
-        Scores are the mean of both discriminators'; penalties their sum.
+        Scores are the mean of both discriminators'; penalties their sum. Translation
+        rules have no ``augment`` (the trainer refuses augmentation for them), so
+        ``augment_p`` is never given.
         """
+        del augment_p
         loss = jnp.zeros((), jnp.float32)
         metrics: dict[str, jax.Array] = {}
         for index, (critic, images, fake) in enumerate(
@@ -275,9 +285,17 @@ class CycleRules(OnePhase):
         return loss, metrics
 
     def generator_loss(
-        self, g: Pair, d: Pair, real: Batch, key: jax.Array, step: jax.Array
+        self,
+        g: Pair,
+        d: Pair,
+        real: Batch,
+        key: jax.Array,
+        step: jax.Array,
+        *,
+        augment_p: jax.Array | None = None,
     ) -> Losses:
         """Adversarial losses of ``G`` and ``F``, plus cycle and identity terms."""
+        del augment_p
         a, b = real["image_a"], real["image_b"]
         fake_b = g.first(a, training=self.training)
         fake_a = g.second(b, training=self.training)
