@@ -229,7 +229,7 @@ class Trainer:
             defaults.append(evaluation)
         if progress:
             defaults.append(ProgressCallback())
-        defaults.append(WriterCallback(self._open_writers, every=logging.log_every))
+        defaults.append(WriterCallback(self._open_writers))
         defaults.append(
             Periodic(
                 lambda trainer, step: trainer.on_sample(step) if trainer.on_sample else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from artifex.generative_models.training.callbacks._base import Callback
+from artifex.generative_models.training.callbacks._periodic import Periodic
 
 if TYPE_CHECKING:
     from artifex.generative_models.training.trainer import Trainer
@@ -12,7 +12,12 @@ if TYPE_CHECKING:
 __all__ = ["Checkpointing"]
 
 
-class Checkpointing(Callback):
+def _save(trainer: Trainer, step: int) -> None:
+    del step  # the trainer saves its own current step
+    trainer.save()
+
+
+class Checkpointing(Periodic):
     """Save the training state every ``every`` iterations and when ``fit`` completes.
 
     A stop by SIGINT / SIGTERM saves too, but the trainer does that itself: no callback
@@ -22,18 +27,14 @@ class Checkpointing(Callback):
         every: Interval in iterations; 0: only at the end (with ``save_final``).
         save_final: Save when ``fit`` completes (not when it fails), unless that step
             was just saved.
+
+    Raises:
+        ValueError: ``every`` is negative.
     """
 
     def __init__(self, *, every: int, save_final: bool = True):
-        if every < 0:
-            raise ValueError(f"Checkpointing(every={every}): must be >= 0 (0 means never)")
-        self.every = every
+        super().__init__(_save, every=every)
         self.save_final = save_final
-
-    def on_dispatch_end(self, trainer: Trainer, *, step: int) -> None:
-        """Save when due."""
-        if self.every and step % self.every == 0:
-            trainer.save()
 
     def on_fit_end(self, trainer: Trainer, *, step: int, error: BaseException | None) -> None:
         """Save the final state of a completed run."""

@@ -28,13 +28,10 @@ class WriterCallback(Callback):
 
     Args:
         open_writers: Makes the writers of one ``fit``.
-        every: Unused by the writing itself (rows arrive every ``log_every``); kept so
-            the callback says its interval.
     """
 
-    def __init__(self, open_writers: Callable[[], Sequence[MetricWriter]], *, every: int = 0):
+    def __init__(self, open_writers: Callable[[], Sequence[MetricWriter]]):
         self.open_writers = open_writers
-        self.every = every
         self.writer: MultiWriter | None = None
 
     def on_fit_start(self, trainer: Trainer, *, start: int, target: int) -> None:
