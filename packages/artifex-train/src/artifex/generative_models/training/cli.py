@@ -5,6 +5,10 @@
     artifex-train train --config experiment.yaml --out runs/mine
     artifex-train presets
     artifex-train evaluate runs/dcgan [--against digits|stats.npz] [--samples N] [--step S]
+    artifex-train generate runs/dcgan [--n 64] [--seed 0] [--class C | --by-class]
+                          [--truncation PSI] [--out samples.png|.npz|.gif|FOLDER]
+    artifex-train interpolate runs/dcgan [--steps 60] [--out walk.gif]
+    artifex-train style-mix runs/stylegan [--rows 4] [--columns 4] [--layer L] [--out mix.png]
 
 ``train`` resumes from the run folder's latest checkpoint when there is one, so the same
 command continues a run after a crash. ``--set key=value`` changes any field of the
@@ -56,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     evaluate.add_argument("--samples", type=int, default=None, help="generated images")
     evaluate.add_argument("--step", type=int, default=None, help="checkpoint (default: latest)")
+    from artifex.generative_models.training.generate import add_commands
+
+    add_commands(commands)  # generate, interpolate, style-mix
     return parser
 
 
@@ -149,8 +156,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     from artifex.generative_models.core.configuration import ExperimentConfig
+    from artifex.generative_models.training.generate import COMMANDS, run_command
     from artifex.generative_models.training.run import run_experiment
     from artifex.generative_models.training.trainer import TrainingInterrupted
+
+    if args.command in COMMANDS:
+        try:
+            print(run_command(args))
+        except (ValueError, TypeError, FileNotFoundError) as error:
+            print(f"artifex-train: error: {error}", file=sys.stderr)
+            return 2
+        return 0
 
     if args.command == "evaluate":
         try:
