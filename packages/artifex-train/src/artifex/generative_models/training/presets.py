@@ -132,7 +132,11 @@ def _stylegan() -> ExperimentConfig:
             data_format="NHWC",
         ),
     )
-    return ExperimentConfig(model=model, training=_training(2000))
+    # Without R1 the residual critic wins (real 0.9, fake 0.08) and the generator
+    # collapses to a few digits (FID-digits 84 against dcgan's 4.5); R1 on real data,
+    # lazily every 4 iterations, keeps the game balanced: FID-digits 8.7 at 1200
+    # iterations (7.4 at 2000, over the wall-time budget of twice dcgan's).
+    return ExperimentConfig(model=model, training=_training(1200, r1_weight=1.0, r1_interval=4))
 
 
 def _progressive() -> ExperimentConfig:
