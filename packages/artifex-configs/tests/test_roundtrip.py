@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 import artifex.generative_models.core.configuration as cfg
-from artifex.generative_models.core.configuration import ConfigBase, config_classes
+from artifex.generative_models.core.configuration import ConfigBase, biggan_configs, config_classes
 
 
 def _conv_pair(shape=(3, 16, 16)):
@@ -29,6 +29,25 @@ def _cycle():
             ),
         },
     )
+
+
+def _biggan():
+    params = cfg.ConditionalParams(num_classes=10, embedding_dim=8)
+    generator = biggan_configs.BigGANGeneratorConfig(
+        hidden_dims=(16, 8),
+        latent_dim=6,
+        output_shape=(1, 8, 8),
+        conditional=params,
+        hierarchical_latent=True,
+        self_attention_at=4,
+    )
+    discriminator = biggan_configs.BigGANDiscriminatorConfig(
+        hidden_dims=(8, 16), conditional=params.replace(embedding_dim=16), self_attention_at=4
+    )
+    model = biggan_configs.BigGANConfig(
+        generator=generator, discriminator=discriminator, orthogonal_weight=1e-4
+    )
+    return [generator, discriminator, model]
 
 
 def _examples():
@@ -74,6 +93,7 @@ def _examples():
             ),
             discriminator=cfg.ConditionalDiscriminatorConfig(hidden_dims=(8,), conditional=params),
         ),
+        *_biggan(),
         _cycle(),
         cfg.StyleGANConfig(
             generator=cfg.StyleGANGeneratorConfig(image_size=16, max_channels=32, min_channels=8)

@@ -1,0 +1,190 @@
+"""Configs of the class-conditional BigGAN-style family (SAGAN / BigGAN ingredients).
+
+::
+
+    ConditionalGeneratorConfig
+    └── BigGANGeneratorConfig       conditional batch norm, self-attention, hierarchical z
+    ConditionalDiscriminatorConfig
+    └── BigGANDiscriminatorConfig   projection head, self-attention, sum pooling
+    ConditionalGANConfig
+    └── BigGANConfig                hinge loss, orthogonal regularization of G
+
+The networks keep the convolutional ladder of the conditional family (``hidden_dims``,
+``kernel_size``, ``stride``, ``padding``); what changes is how the label enters (see
+``artifex.generative_models.nets.biggan``). Spectral normalization is on by default in
+both networks.
+
+References:
+    Miyato, Koyama. "cGANs with Projection Discriminator", ICLR 2018.
+    Zhang, Goodfellow, Metaxas, Odena. "Self-Attention GANs", ICML 2019.
+    Brock, Donahue, Simonyan. "Large Scale GAN Training for High Fidelity Natural Image
+    Synthesis", ICLR 2019.
+"""
+
+from artifex.generative_models.core.configuration._fields import LossType, check_non_negative
+from artifex.generative_models.core.configuration.base import config_dataclass
+from artifex.generative_models.core.configuration.gan_config import ConditionalGANConfig
+from artifex.generative_models.core.configuration.network_configs import (
+    ConditionalDiscriminatorConfig,
+    ConditionalGeneratorConfig,
+)
+
+__all__ = ["BigGANConfig", "BigGANDiscriminatorConfig", "BigGANGeneratorConfig"]
+
+
+def _check_attention(config: "BigGANGeneratorConfig | BigGANDiscriminatorConfig") -> None:
+    at = config.self_attention_at
+    if at is not None and at < 1:
+        config._fail(
+            "self_attention_at",
+            "must be None (no self-attention) or the height (an int >= 1) of the feature "
+            "map the attention block follows",
+        )
+
+
+@config_dataclass
+class BigGANGeneratorConfig(ConditionalGeneratorConfig):
+    """A generator with class-conditional batch norm from one shared class embedding.
+
+    The label is embedded once (``conditional.embedding_dim`` features, the *shared
+    embedding*); every normalized layer (the projection and each hidden upsampling layer)
+    takes its batch-norm gains and biases from a linear map of that embedding.
+
+    Attributes:
+        batch_norm: Must be True: every hidden layer uses conditional batch norm.
+        use_spectral_norm: Spectral normalization of every kernel (default True).
+        self_attention_at: Height of the hidden feature map a self-attention block
+            follows (a size of the planned ladder, checked when the network is built);
+            None: no self-attention.
+        hierarchical_latent: Split ``z`` into ``len(hidden_dims) + 1`` equal chunks: the
+            first feeds the projection, each other one joins the shared embedding of one
+            conditional batch norm. ``latent_dim`` must then be divisible by the number of
+            chunks.
+        conditional: See :class:`ConditionalGeneratorConfig`.
+        name: See :class:`ConditionalGeneratorConfig`.
+        latent_dim: See :class:`ConditionalGeneratorConfig`.
+        output_shape: See :class:`ConditionalGeneratorConfig`.
+        output_activation: See :class:`ConditionalGeneratorConfig`.
+        kernel_size: See :class:`ConditionalGeneratorConfig`.
+        stride: See :class:`ConditionalGeneratorConfig`.
+        padding: See :class:`ConditionalGeneratorConfig`.
+        hidden_dims: See :class:`ConditionalGeneratorConfig`.
+        activation: See :class:`ConditionalGeneratorConfig`.
+        leaky_relu_slope: See :class:`ConditionalGeneratorConfig`.
+        use_instance_norm: Must be False.
+        dropout_rate: Must be 0.
+        data_format: See :class:`ConditionalGeneratorConfig`.
+        dtype: See :class:`ConditionalGeneratorConfig`.
+        param_dtype: See :class:`ConditionalGeneratorConfig`.
+    """
+
+    name: str = "biggan_generator"
+    batch_norm: bool = True
+    use_spectral_norm: bool = True
+    self_attention_at: int | None = None
+    hierarchical_latent: bool = False
+
+    def _validate(self) -> None:
+        super()._validate()
+        if not self.batch_norm:
+            self._fail(
+                "batch_norm",
+                "must be True: a BigGAN generator normalizes every hidden layer with "
+                "class-conditional batch norm",
+            )
+        if self.dropout_rate:
+            self._fail("dropout_rate", "must be 0: a BigGAN generator has no dropout")
+        _check_attention(self)
+        chunks = len(self.hidden_dims) + 1
+        if self.hierarchical_latent and self.latent_dim % chunks:
+            self._fail(
+                "latent_dim",
+                f"must be divisible by {chunks} with hierarchical_latent=True: z is split "
+                f"into {chunks} equal chunks (one for the projection, one for each of the "
+                f"{chunks - 1} conditional batch norms)",
+            )
+
+
+@config_dataclass
+class BigGANDiscriminatorConfig(ConditionalDiscriminatorConfig):
+    """A discriminator with a projection head: ``psi(h) + <embed(y), h>``.
+
+    ``h`` is the last feature map summed over its positions (``hidden_dims[-1]``
+    features), so the class embedding has that size: ``conditional.embedding_dim`` must
+    equal ``hidden_dims[-1]``.
+
+    Attributes:
+        use_spectral_norm: Spectral normalization of every kernel (default True).
+        self_attention_at: Height of the feature map (after a strided layer) a
+            self-attention block follows; None: no self-attention.
+        conditional: See :class:`ConditionalDiscriminatorConfig`.
+        name: See :class:`ConditionalDiscriminatorConfig`.
+        input_shape: See :class:`ConditionalDiscriminatorConfig`.
+        score_type: See :class:`ConditionalDiscriminatorConfig`.
+        kernel_size: See :class:`ConditionalDiscriminatorConfig`.
+        stride: See :class:`ConditionalDiscriminatorConfig`.
+        padding: See :class:`ConditionalDiscriminatorConfig`.
+        hidden_dims: See :class:`ConditionalDiscriminatorConfig`.
+        activation: See :class:`ConditionalDiscriminatorConfig`.
+        leaky_relu_slope: See :class:`ConditionalDiscriminatorConfig`.
+        batch_norm: See :class:`ConditionalDiscriminatorConfig`.
+        use_instance_norm: See :class:`ConditionalDiscriminatorConfig`.
+        dropout_rate: See :class:`ConditionalDiscriminatorConfig`.
+        data_format: See :class:`ConditionalDiscriminatorConfig`.
+        dtype: See :class:`ConditionalDiscriminatorConfig`.
+        param_dtype: See :class:`ConditionalDiscriminatorConfig`.
+    """
+
+    name: str = "biggan_discriminator"
+    use_spectral_norm: bool = True
+    self_attention_at: int | None = None
+
+    def _validate(self) -> None:
+        super()._validate()
+        _check_attention(self)
+        width = self.hidden_dims[-1]
+        if self.conditional.embedding_dim != width:
+            self._fail(
+                "conditional",
+                f"embedding_dim={self.conditional.embedding_dim} must equal "
+                f"hidden_dims[-1]={width}: the projection head takes the inner product of "
+                "the class embedding with the pooled last feature map",
+            )
+
+
+@config_dataclass
+class BigGANConfig(ConditionalGANConfig):
+    """A class-conditional BigGAN-style GAN: projection D, conditional-BN G, hinge loss.
+
+    Example::
+
+        BigGANConfig(generator=BigGANGeneratorConfig(...),
+                     discriminator=BigGANDiscriminatorConfig(...),
+                     orthogonal_weight=1e-4)
+
+    Attributes:
+        generator: A :class:`BigGANGeneratorConfig`.
+        discriminator: A :class:`BigGANDiscriminatorConfig` with the same
+            ``conditional.num_classes``.
+        loss_type: Defaults to ``"hinge"``.
+        orthogonal_weight: Weight of BigGAN's orthogonal regularization of the
+            generator's kernels, ``sum ||W^T W * (1 - I)||_F^2``, added to the
+            generator's loss; 0 disables it (BigGAN used 1e-4); >= 0.
+        name: See :class:`ConditionalGANConfig`.
+        generator_lr: See :class:`ConditionalGANConfig`.
+        discriminator_lr: See :class:`ConditionalGANConfig`.
+        beta1: See :class:`ConditionalGANConfig`.
+        beta2: See :class:`ConditionalGANConfig`.
+        gradient_penalty_weight: See :class:`ConditionalGANConfig`.
+        label_smoothing: See :class:`ConditionalGANConfig`.
+    """
+
+    name: str = "biggan"
+    loss_type: LossType = "hinge"
+    generator: BigGANGeneratorConfig
+    discriminator: BigGANDiscriminatorConfig
+    orthogonal_weight: float = 0.0
+
+    def _validate(self) -> None:
+        super()._validate()
+        check_non_negative(self, "orthogonal_weight")
