@@ -24,21 +24,44 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["apply_overrides", "build_parser", "evaluate_run", "main"]
+__all__ = ["apply_overrides", "build_parser", "evaluate_run", "main", "read_config"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``artifex-train``."""
     parser = argparse.ArgumentParser(
-        prog="artifex-train", description="Train GANs with Artifex from the command line."
+        prog="artifex-train",
+        description="Train GANs with Artifex from the command line.",
+        epilog="Exit codes: 0 done; 2 a usage, config, data or run-folder error (one line "
+        "on stderr; --debug shows the traceback); 3 a loss became NaN or Inf; 130 stopped "
+        "by SIGINT / SIGTERM after a checkpoint.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser(
-        "demo", help="train the default preset on the bundled digits; write samples, plots, scores"
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument(
+        "--debug", action="store_true", help="on an error, show the Python traceback too"
     )
+    folder = argparse.ArgumentParser(add_help=False, parents=[debug])
+    folder.add_argument(
+        "--overwrite", action="store_true",
+        help="with training.checkpoint.resume=false, start over in a folder that has "
+        "checkpoints (its files are moved into previous-<time>/, not deleted)",
+    )  # fmt: skip
+    folder.add_argument(
+        "--allow-config-change", dest="allow_config_change", action="append", default=[],
+        metavar="FIELD",
+        help="on resume, accept a change of FIELD (dotted; a prefix covers the fields "
+        "under it) although it changes what the checkpoints hold or the data; repeatable",
+    )  # fmt: skip
+    demo = commands.add_parser(
+        "demo", parents=[folder],
+        help="train the default preset on the bundled digits; write samples, plots, scores",
+    )  # fmt: skip
     demo.add_argument("--out", default="runs/demo", help="run folder (default: runs/demo)")
     demo.add_argument("--steps", type=int, default=None, help="iterations (default: the preset's)")
-    train = commands.add_parser("train", help="train an experiment from a preset or a YAML file")
+    train = commands.add_parser(
+        "train", parents=[folder], help="train an experiment from a preset or a YAML file"
+    )
     source = train.add_mutually_exclusive_group(required=True)
     source.add_argument("--preset", help="a preset name (see `artifex-train presets`)")
     source.add_argument("--config", type=Path, help="an experiment config YAML file")
@@ -49,9 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     commands.add_parser("presets", help="list the presets")
     evaluate = commands.add_parser(
-        "evaluate",
+        "evaluate", parents=[debug],
         help="FID and KID of a run's EMA generator from its latest (or --step) checkpoint",
-    )
+    )  # fmt: skip
     evaluate.add_argument("run", type=Path, help="the run folder (with config.yaml)")
     evaluate.add_argument(
         "--against", default=None,
@@ -60,10 +83,74 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     evaluate.add_argument("--samples", type=int, default=None, help="generated images")
     evaluate.add_argument("--step", type=int, default=None, help="checkpoint (default: latest)")
-    from artifex.generative_models.training.generate import add_commands
-
-    add_commands(commands)  # generate, interpolate, style-mix
     return parser
+
+
+def read_config(path: Path) -> Any:
+    """The ``ExperimentConfig`` of the YAML file ``path``.
+
+    The YAML is read safely (no ``!!python`` tags) and a key given twice in one mapping is
+    refused, not silently replaced by the last one.
+
+    Raises:
+        ValueError: ``path`` is not a readable file, not YAML, or has a duplicate key (the
+            message names the file and the line).
+    """
+    import yaml
+
+    from artifex.generative_models.core.configuration import ExperimentConfig
+
+    if path.is_dir():
+        raise ValueError(f"--config {path} is a folder: name an experiment YAML file")
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else str(error)
+        raise ValueError(f"--config {path}: cannot be read ({reason})") from error
+    try:
+        data = yaml.load(text, Loader=_unique_key_loader())
+    except yaml.YAMLError as error:
+        raise ValueError(f"--config {path}: {_yaml_problem(error)}") from error
+    if not isinstance(data, dict):
+        raise ValueError(
+            f"--config {path}: expected a mapping (model: ..., training: ...), "
+            f"got {type(data).__name__}"
+        )
+    return ExperimentConfig.from_dict(data)
+
+
+def _yaml_problem(error: Any) -> str:
+    """A YAML error in one line: what is wrong and where."""
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    mark = getattr(error, "problem_mark", None)
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    return f"not valid YAML: {problem}{where}"
+
+
+def _unique_key_loader() -> Any:
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        """``yaml.SafeLoader`` that refuses a key given twice in one mapping."""
+
+    def mapping(loader: Any, node: Any, deep: bool = False) -> Any:
+        loader.flatten_mapping(node)
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            try:
+                first = seen.setdefault(key, key_node.start_mark.line)
+            except TypeError:  # an unhashable key: the constructor refuses it below
+                continue
+            if first != key_node.start_mark.line:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first at line {first + 1})",
+                    key_node.start_mark,
+                )  # fmt: skip
+        return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+    UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    return UniqueKeyLoader
 
 
 def apply_overrides(config: Any, overrides: Sequence[str]) -> Any:
@@ -140,9 +227,63 @@ def evaluate_run(
     return scores
 
 
+# The exit status of each way a command ends (docs/training.md lists them).
+EXIT_DONE, EXIT_USER_ERROR, EXIT_NON_FINITE, EXIT_INTERRUPTED = 0, 2, 3, 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the process exit status."""
+    """Run the command line; return the process exit status.
+
+    Every error a user can cause (a config, data, run folder or checkpoint that cannot be
+    used) ends in one message on stderr and status 2, without a traceback (``--debug``
+    prints it); a NaN / Inf loss ends in status 3, SIGINT / SIGTERM in 130.
+    """
     args = build_parser().parse_args(argv)
+    import pickle
+
+    import yaml
+
+    from artifex.generative_models.training.trainer import (
+        NonFiniteLossError,
+        TrainingInterrupted,
+    )
+
+    debug = getattr(args, "debug", False)
+    try:
+        return _command(args)
+    except TrainingInterrupted as stop:
+        print(f"artifex-train: {stop}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except NonFiniteLossError as error:
+        _report(f"stopped: {error}", debug)
+        return EXIT_NON_FINITE
+    except (ValueError, TypeError, OSError, yaml.YAMLError, pickle.UnpicklingError) as error:
+        _report(f"error: {_message(error)}", debug)
+        return EXIT_USER_ERROR
+
+
+def _message(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        where = f": {error.filename}" if error.filename else ""
+        return f"{error.strerror}{where}"
+    if not isinstance(error, ValueError | TypeError | FloatingPointError):
+        import yaml
+
+        if isinstance(error, yaml.YAMLError):
+            return _yaml_problem(error)
+        return f"{type(error).__name__}: {error}"
+    return str(error)
+
+
+def _report(message: str, debug: bool) -> None:
+    if debug:
+        import traceback
+
+        traceback.print_exc()
+    print(f"artifex-train: {message}", file=sys.stderr)
+
+
+def _command(args: argparse.Namespace) -> int:
     from artifex.generative_models.training.presets import DEFAULT_PRESET, PRESETS, preset
 
     if args.command == "presets":
@@ -153,59 +294,32 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{name}{marker}: {type(experiment.model).__name__}, "
                 f"{experiment.training.steps} iterations on {experiment.training.data.source}"
             )
-        return 0
-
-    from artifex.generative_models.core.configuration import ExperimentConfig
-    from artifex.generative_models.training.generate import COMMANDS, run_command
-    from artifex.generative_models.training.run import run_experiment
-    from artifex.generative_models.training.trainer import TrainingInterrupted
-
-    if args.command in COMMANDS:
-        try:
-            print(run_command(args))
-        except (ValueError, TypeError, FileNotFoundError) as error:
-            print(f"artifex-train: error: {error}", file=sys.stderr)
-            return 2
-        return 0
+        return EXIT_DONE
 
     if args.command == "evaluate":
-        try:
-            scores = evaluate_run(
-                args.run, against=args.against, samples=args.samples, step=args.step
-            )
-        except (ValueError, TypeError, FileNotFoundError) as error:
-            print(f"artifex-train: error: {error}", file=sys.stderr)
-            return 2
+        scores = evaluate_run(args.run, against=args.against, samples=args.samples, step=args.step)
         for name, value in scores.items():
             print(f"  {name}: {value}")
-        return 0
+        return EXIT_DONE
 
-    try:
-        if args.command == "demo":
-            experiment = preset(DEFAULT_PRESET)
-            if args.steps is not None:
-                experiment = apply_overrides(experiment, [f"training.steps={args.steps}"])
-            out = args.out
-        else:
-            experiment = (
-                preset(args.preset)
-                if args.preset
-                else ExperimentConfig.from_yaml(args.config.read_text())
-            )
-            experiment = apply_overrides(experiment, args.overrides)
-            out = args.out
-        scores = run_experiment(experiment, out)
-    except TrainingInterrupted as stop:
-        print(f"artifex-train: {stop}", file=sys.stderr)
-        return 130
-    except (ValueError, TypeError, FileNotFoundError) as error:
-        print(f"artifex-train: error: {error}", file=sys.stderr)
-        return 2
+    from artifex.generative_models.training.run import run_experiment
+
+    if args.command == "demo":
+        experiment = preset(DEFAULT_PRESET)
+        if args.steps is not None:
+            experiment = apply_overrides(experiment, [f"training.steps={args.steps}"])
+    else:
+        experiment = preset(args.preset) if args.preset else read_config(args.config)
+        experiment = apply_overrides(experiment, args.overrides)
+    out = args.out
+    scores = run_experiment(
+        experiment, out, overwrite=args.overwrite, allow_config_change=args.allow_config_change
+    )
     print(f"artifex-train: done; run folder {Path(out).resolve()}")
     for name, value in scores.items():
         if name != "final":
             print(f"  {name}: {value}")
-    return 0
+    return EXIT_DONE
 
 
 if __name__ == "__main__":

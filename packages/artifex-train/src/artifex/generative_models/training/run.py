@@ -12,12 +12,15 @@ that does not fit the model before compiling anything, trains with the :class:`T
 * ``scores.json`` — for the bundled digits, FID against the held-out digits with the
   metrics package's digits feature extractor, beside the floor of real against real
   (for CycleGAN: of ``F(B)``, and the error of ``G`` against the known transform);
-* ``config.yaml`` — the experiment as run; ``checkpoints/`` — to resume.
+* ``config.yaml`` — the experiment as started (never rewritten by a resume);
+  ``config-history.jsonl`` — each start and resume, with the config changes it made;
+  ``checkpoints/`` — to resume; ``.lock`` — held by the run in progress.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,7 @@ import numpy as np
 
 from artifex.generative_models.core.configuration import EvaluationConfig, ExperimentConfig
 from artifex.generative_models.models.gan import build_model as build_family_model
+from artifex.generative_models.training._runfolder import RunFolder
 from artifex.generative_models.training.artifacts import save_loss_curves
 from artifex.generative_models.training.callbacks import SampleGrids
 from artifex.generative_models.training.data import (
@@ -37,6 +41,7 @@ from artifex.generative_models.training.data import (
 )
 from artifex.generative_models.training.evaluation import data_format_of, evaluation_for
 from artifex.generative_models.training.trainer import Trainer, rules_of
+from artifex.generative_models.training.writers._jsonl import read_rows
 
 __all__ = ["build_model", "run_experiment", "validate_data"]
 
@@ -75,15 +80,44 @@ def _to_nhwc(images: jax.Array, data_format: str) -> np.ndarray:
     return np.transpose(array, (0, 2, 3, 1)) if data_format == "NCHW" else array
 
 
-def run_experiment(experiment: ExperimentConfig, out: str | Path) -> dict[str, Any]:
+def run_experiment(
+    experiment: ExperimentConfig,
+    out: str | Path,
+    *,
+    overwrite: bool = False,
+    allow_config_change: Sequence[str] = (),
+) -> dict[str, Any]:
     """Train ``experiment`` in the run folder ``out``; return the scores written.
 
-    Running it again with the same folder resumes from the latest checkpoint.
+    Running it again with the same folder resumes from the latest checkpoint, with the
+    config the folder was started with (see :class:`~._runfolder.RunFolder`): the folder
+    is locked for the run, and a config that changes what the checkpoints hold or the
+    data they continue with is refused before anything is written.
+
+    Args:
+        experiment: What to train.
+        out: The run folder.
+        overwrite: Start over in a folder with checkpoints when
+            ``training.checkpoint.resume`` is false (the old files are moved aside).
+        allow_config_change: Fields that may change on resume although they are refused
+            by default (dotted names; a prefix covers the fields under it).
+
+    Raises:
+        RunFolderError: The folder is in use, or cannot be resumed or started as asked.
     """
-    out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
     experiment = with_precision(experiment)
-    (out / "config.yaml").write_text(experiment.to_yaml(include_type=True))
+    with RunFolder.open(
+        out,
+        experiment,
+        overwrite=overwrite,
+        allow_config_change=allow_config_change,
+        process_index=jax.process_index(),
+        process_count=jax.process_count(),
+    ) as folder:
+        return _run_in(experiment, folder.path)
+
+
+def _run_in(experiment: ExperimentConfig, out: Path) -> dict[str, Any]:
     training = experiment.training
     model = build_model(experiment)
     layout = experiment.model.data_layout
@@ -104,8 +138,10 @@ def run_experiment(experiment: ExperimentConfig, out: str | Path) -> dict[str, A
         every=training.logging.sample_every,
     )
     trainer.callbacks.append(grids)
-    history = trainer.fit()
+    trainer.fit()
     grids.write(trainer, trainer.step, "final.png")
+    # The whole log, not only this fit's rows: a resumed run plots and reports all of it.
+    history = read_rows(out / "metrics.jsonl")
     save_loss_curves(history, out / "loss_curves.png")
     scores: dict[str, Any] = {"steps": trainer.step, "final": history[-1] if history else {}}
     if training.data.source == "digits":

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import signal
 import time
 import warnings
@@ -55,6 +54,7 @@ from artifex.generative_models.training.writers import (
     MetricWriter,
     TensorBoardWriter,
 )
+from artifex.generative_models.training.writers._jsonl import drop_rows_after
 
 __all__ = ["NonFiniteLossError", "Trainer", "TrainingInterrupted", "rules_of"]
 
@@ -367,12 +367,8 @@ class Trainer:
 
     def _forget_metrics_after(self, step: int) -> None:
         """Drop logged rows past ``step``: the run continues from there and logs them anew."""
-        log = self.workdir / "metrics.jsonl"
-        if log.exists():
-            rows = [line for line in log.read_text().splitlines() if line.strip()]
-            kept = [line for line in rows if json.loads(line).get("step", 0) <= step]
-            if len(kept) != len(rows):
-                log.write_text("".join(line + "\n" for line in kept))
+        # Kept in metrics.dropped.jsonl; a torn last line is repaired with a warning.
+        drop_rows_after(self.workdir / "metrics.jsonl", step)
         self.history = [row for row in self.history if row.get("step", 0) <= step]
 
     def save(self) -> int:
@@ -415,6 +411,9 @@ class Trainer:
             raise ValueError(f"steps={target} must be a multiple of steps_per_dispatch={k}")
         if self.config.checkpoint.resume and self.checkpoints.latest_step() is not None:
             self.restore()
+        # Rows logged past where this fit starts (by a run stopped before its next
+        # checkpoint) are logged anew: the log must hold each step once.
+        self._forget_metrics_after(self.step)
         self.workdir.mkdir(parents=True, exist_ok=True)
         log_every = self.config.logging.log_every
         done = self.step
