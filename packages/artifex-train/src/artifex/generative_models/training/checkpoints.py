@@ -5,7 +5,8 @@ A checkpoint is one orbax ``Composite`` directory per step::
     <directory>/<step>/
         state/    the training state as nested arrays (orbax StandardSave, OCDBT):
                   ``nets/0/layers/0/kernel/...``, ``step``, ``key``, ...
-        layout/   JSON: every array's path, shape, dtype and CRC-32 (checked on restore)
+        layout/   JSON: every array's path, shape, dtype and CRC-32; the CRC-32s of the
+                  JSON items and of the layout itself (all checked on restore)
         extra/    JSON: what the caller passed as ``extra`` (the run's config, ...)
         data/     the grain iterator's position, written by grain's own orbax handler
         data_state/  or JSON from a plain iterator's ``get_state()``
@@ -231,18 +232,24 @@ class CheckpointStore:
             ValueError: Two of the state's leaves would share a path.
         """
         named = _named_leaves(state)
+        layout: dict[str, Any] = {
+            "version": _LAYOUT_VERSION,
+            "arrays": _layout(named, checksums=True),
+            # The JSON beside the arrays is checked too, and the layout itself.
+            "extra_crc32": _json_crc32(_checked_json("extra", extra)),
+        }
         items: dict[str, Any] = {
             _STATE: ocp.args.StandardSave(_nest({name: _stored(leaf) for name, leaf in named})),
-            _LAYOUT: ocp.args.JsonSave(
-                {"version": _LAYOUT_VERSION, "arrays": _layout(named, checksums=True)}
-            ),
-            _EXTRA: ocp.args.JsonSave(_checked_json("extra", extra)),
+            _EXTRA: ocp.args.JsonSave(extra),
         }
         if isinstance(data_iterator, _GRAIN_ITERATORS):
             items[_GRAIN_DATA] = grain.checkpoint.CheckpointSave(data_iterator)
         elif callable(getattr(data_iterator, "get_state", None)):
             position = _checked_json("the data iterator's get_state()", data_iterator.get_state())
             items[_JSON_DATA] = ocp.args.JsonSave({"state": position})
+            layout["data_state_crc32"] = _json_crc32({"state": position})
+        layout["crc32"] = _json_crc32(layout)
+        items[_LAYOUT] = ocp.args.JsonSave(layout)
         for stale in self.all_steps():
             if stale >= step:
                 self._manager.delete(stale)
@@ -283,6 +290,7 @@ class CheckpointStore:
         layout = described[_LAYOUT]
         if not isinstance(layout, dict) or layout.get("version") != _LAYOUT_VERSION:
             raise self._damaged(step, f"unknown layout {str(layout)[:100]}")
+        self._check_json(step, layout, described)
 
         named = _named_leaves(like)
         expected = _layout(named, checksums=False)
@@ -321,6 +329,19 @@ class CheckpointStore:
         except Exception as error:  # orbax and tensorstore raise many kinds
             raise self._damaged(step, f"{type(error).__name__}: {str(error)[:300]}") from error
 
+    def _check_json(self, step: int, layout: dict[str, Any], described: Any) -> None:
+        """Compare the layout, ``extra`` and a JSON data position with their CRC-32s.
+
+        Checkpoints written before these were kept have none: nothing to compare.
+        """
+        if "crc32" in layout:
+            rest = {k: v for k, v in layout.items() if k != "crc32"}
+            if _json_crc32(rest) != layout["crc32"]:
+                raise self._damaged(step, f"its {_LAYOUT} does not match its CRC-32")
+        for item, key in ((_EXTRA, "extra_crc32"), (_JSON_DATA, "data_state_crc32")):
+            if key in layout and _json_crc32(described.get(item)) != layout[key]:
+                raise self._damaged(step, f"its {item} does not match its CRC-32")
+
     def _damaged(self, step: int, reason: str) -> CheckpointError:
         others = [s for s in self.all_steps() if s != step]
         return CheckpointError(
@@ -350,6 +371,11 @@ class CheckpointStore:
             # A plain generator cannot be repositioned: its caller chose to feed one.
             if callable(getattr(iterator, "set_state", None)):
                 iterator.set_state(json_position["state"])
+
+
+def _json_crc32(value: Any) -> int:
+    """The CRC-32 of ``value`` as canonical JSON (what reads back from the file the same)."""
+    return zlib.crc32(json.dumps(value, sort_keys=True, separators=(",", ":")).encode())
 
 
 def _checked_json(what: str, value: Any) -> Any:
