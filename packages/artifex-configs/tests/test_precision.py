@@ -48,6 +48,7 @@ def _networks():
         cfg.ProgressiveGeneratorConfig(max_channels=16, num_stages=2),
         cfg.ProgressiveDiscriminatorConfig(max_channels=16, num_stages=2),
         cfg.StyleGANGeneratorConfig(image_size=8, max_channels=16, min_channels=8),
+        cfg.StyleGAN2GeneratorConfig(image_size=8, max_channels=16, min_channels=8),
     ]
 
 
@@ -74,6 +75,9 @@ def _gans():
         ),
         cfg.ProgressiveGANConfig(
             generator=cfg.ProgressiveGeneratorConfig(max_channels=16, num_stages=2)
+        ),
+        cfg.StyleGAN2Config(
+            generator=cfg.StyleGAN2GeneratorConfig(image_size=8, max_channels=16, min_channels=8)
         ),
     ]
 

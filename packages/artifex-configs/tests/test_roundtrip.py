@@ -81,6 +81,16 @@ def _examples():
         cfg.ProgressiveGeneratorConfig(max_channels=64, num_stages=3),
         cfg.ProgressiveDiscriminatorConfig(max_channels=64, num_stages=3, data_format="NCHW"),
         cfg.StyleGANGeneratorConfig(image_size=28, start_size=7, max_channels=64, min_channels=8),
+        cfg.StyleGAN2GeneratorConfig(
+            image_size=28, start_size=7, max_channels=32, min_channels=8, dtype="bfloat16"
+        ),
+        cfg.StyleGAN2Config(
+            generator=cfg.StyleGAN2GeneratorConfig(
+                image_size=8, channels=1, max_channels=16, min_channels=8
+            ),
+            pl_weight=1.0,
+            style_mixing_prob=0.5,
+        ),
         mlp_gan,
         # A subclass in a field typed with its base class is tagged with config_type.
         cfg.GANConfig(generator=generator, discriminator=discriminator),

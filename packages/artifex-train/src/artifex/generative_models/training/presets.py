@@ -32,6 +32,8 @@ from artifex.generative_models.core.configuration import (
     PatchGANDiscriminatorConfig,
     ProgressiveGANConfig,
     ProgressiveGeneratorConfig,
+    StyleGAN2Config,
+    StyleGAN2GeneratorConfig,
     StyleGANConfig,
     StyleGANGeneratorConfig,
     TrainingConfig,
@@ -139,6 +141,28 @@ def _stylegan() -> ExperimentConfig:
     return ExperimentConfig(model=model, training=_training(1200, r1_weight=1.0, r1_interval=4))
 
 
+def _stylegan2() -> ExperimentConfig:
+    model = StyleGAN2Config(
+        name="stylegan2-digits",
+        generator=StyleGAN2GeneratorConfig(
+            latent_dim=32,
+            style_dim=32,
+            mapping_layers=2,
+            image_size=8,
+            channels=1,
+            max_channels=32,
+            min_channels=16,
+            output_activation="tanh",  # the digits are in [-1, 1]
+            data_format="NHWC",
+        ),
+        style_mixing_prob=0.5,
+        generator_lr=0.002,
+        discriminator_lr=0.002,
+    )
+    # Lazy R1 (every 4 iterations) and lazy path length (every 4) as in the paper.
+    return ExperimentConfig(model=model, training=_training(1200, r1_weight=1.0, r1_interval=4))
+
+
 def _progressive() -> ExperimentConfig:
     # 4x4 for 500 iterations, a 500-iteration fade-in to 8x8, then 8x8.
     model = ProgressiveGANConfig(
@@ -202,6 +226,7 @@ PRESETS: dict[str, Callable[[], ExperimentConfig]] = {
     "lsgan": _lsgan,
     "conditional": _conditional,
     "stylegan": _stylegan,
+    "stylegan2": _stylegan2,
     "progressive": _progressive,
     "cyclegan": _cyclegan,
 }

@@ -28,6 +28,7 @@ from artifex.generative_models.core.configuration.gan_config import (
     WGANConfig,
 )
 from artifex.generative_models.core.configuration.model_config import ModelConfig
+from artifex.generative_models.core.configuration.stylegan2_config import StyleGAN2Config
 
 __all__ = ["FAMILIES", "GAN_FAMILIES", "FamilyDefaults", "family_defaults", "to_typed_config"]
 
@@ -41,6 +42,7 @@ GAN_FAMILIES: Mapping[str, type[BaseGANConfig]] = FrozenDict(
         "conditional": ConditionalGANConfig,
         "cyclegan": CycleGANConfig,
         "stylegan": StyleGANConfig,
+        "stylegan2": StyleGAN2Config,
         "progressive": ProgressiveGANConfig,
     }
 )
