@@ -33,7 +33,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from artifex.generative_models.core.configuration import StyleGAN2GeneratorConfig
+from artifex.generative_models.core.configuration.stylegan2_config import StyleGAN2GeneratorConfig
 from artifex.generative_models.nets._base import (
     Network,
     activation_fn,

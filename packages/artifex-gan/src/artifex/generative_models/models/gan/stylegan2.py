@@ -36,7 +36,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from artifex.generative_models.core.configuration import StyleGAN2Config
+from artifex.generative_models.core.configuration.stylegan2_config import StyleGAN2Config
 from artifex.generative_models.models.gan._common import (
     IMAGE_KEYS,
     check_no_options,
