@@ -98,7 +98,7 @@ def ema_generator_of(run: Path) -> tuple[Any, ExperimentConfig]:
     return trainer.ema_generator(), experiment
 
 
-def biggan_digits(steps: int = 3000) -> ExperimentConfig:
+def biggan_digits(steps: int = 5000) -> ExperimentConfig:
     """The BigGAN-style experiment on the bundled 8x8 digits (the ``biggan`` preset).
 
     Spectral norm in both networks, conditional batch norm from a shared 16-d class
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     write = commands.add_parser("write-config", help="write the biggan experiment as YAML")
     write.add_argument("path", type=Path)
-    write.add_argument("--steps", type=int, default=3000)
+    write.add_argument("--steps", type=int, default=5000)
     measure = commands.add_parser("measure", help="class accuracy of a run's EMA generator")
     measure.add_argument("run", type=Path)
     measure.add_argument("--per-class", type=int, default=100)
