@@ -11,9 +11,10 @@ Parts:
 
 * ``mode-coverage``: PacGAN's 2-D mixtures (ring of 8, grid of 25), the vanilla GAN and
   the library's best recipe (``mode_coverage.py``).
+* ``data-efficiency``: the ``dcgan`` preset on 10 % of the digits with no augmentation,
+  DiffAugment and ADA, FID-digits over time and at the end (``data_efficiency.py``).
 
-Further parts (the FID-digits of every preset, data efficiency with augmentation) are
-added to :data:`PARTS` as they are written.
+Further parts (the FID-digits of every preset) are added to :data:`PARTS` as they are written.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
+import data_efficiency  # noqa: E402
 import mode_coverage  # noqa: E402
 
 PARTS: dict[str, Callable[..., int]] = {
     "mode-coverage": mode_coverage.main,
+    "data-efficiency": data_efficiency.main,
 }
 """Subcommand name -> ``main(argv, prog=...)`` of that part."""
 
