@@ -287,3 +287,22 @@ def test_artifex_metrics_stats_of_the_digits_dataset(tmp_path, capsys):
     assert main(argv, load_extractor=lambda args: tiny) == 0
     stats = load_statistics(out)
     assert stats.count == len(load_digits("train")[0]) and stats.mu.shape == (3,)
+
+
+def test_the_digits_view_scores_any_image_size():
+    # Multiples of 8 are block-averaged (pixel replication undone exactly); other sizes,
+    # e.g. a 12x12 model, are resized with an antialiased linear filter, not refused.
+    rng = np.random.default_rng(0)
+    digits = rng.uniform(-1, 1, size=(3, 8, 8, 1)).astype(np.float32)
+    upscaled = digits.repeat(2, axis=1).repeat(2, axis=2)
+    np.testing.assert_allclose(np.asarray(digits_view("NHWC")(jnp.asarray(upscaled))), digits)
+    nchw = np.transpose(upscaled, (0, 3, 1, 2))
+    np.testing.assert_allclose(np.asarray(digits_view("NCHW")(jnp.asarray(nchw))), digits)
+    twelve = rng.uniform(-1, 1, size=(2, 12, 12, 3)).astype(np.float32)
+    viewed = np.asarray(digits_view("NHWC")(jnp.asarray(twelve)))
+    assert viewed.shape == (2, 8, 8, 1)
+    # A constant image stays that constant; the first channel is kept.
+    flat = np.full((1, 7, 7, 1), 0.25, np.float32)
+    np.testing.assert_allclose(np.asarray(digits_view("NHWC")(jnp.asarray(flat))), 0.25, rtol=1e-6)
+    # Linear with antialiasing averages: the view of 12x12 noise is smoother than the noise.
+    assert viewed.std() < twelve[..., :1].std()

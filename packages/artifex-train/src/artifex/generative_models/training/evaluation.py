@@ -56,17 +56,18 @@ def _nhwc(images: jax.Array, data_format: str) -> jax.Array:
 def digits_view(data_format: str) -> View:
     """Generated images -> 8x8 one-channel NHWC images, as the bundled digits are.
 
-    Images larger than 8x8 (digits upscaled for a model) are block-averaged back.
+    Images whose size is a multiple of 8 (digits upscaled for a model) are block-averaged
+    back, exactly undoing pixel replication; any other size is resized to 8x8 with an
+    antialiased linear filter (``jax.image.resize``), so every size a model makes is scored.
     """
 
     def view(images: jax.Array) -> jax.Array:
         images = _nhwc(images, data_format).astype(jnp.float32)
         count, height, width, channels = images.shape
         if height % DIGITS_SIZE or width % DIGITS_SIZE:
-            raise ValueError(
-                f"digits FID needs images whose size is a multiple of {DIGITS_SIZE}, got "
-                f"{height}x{width}"
-            )
+            shape = (count, DIGITS_SIZE, DIGITS_SIZE, channels)
+            resized = jax.image.resize(images, shape, method="linear", antialias=True)
+            return resized[..., :1]
         fh, fw = height // DIGITS_SIZE, width // DIGITS_SIZE
         pooled = images.reshape(count, DIGITS_SIZE, fh, DIGITS_SIZE, fw, channels).mean((2, 4))
         return pooled[..., :1]
