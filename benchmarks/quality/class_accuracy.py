@@ -7,9 +7,7 @@ class.
 
 Usage::
 
-    # the BigGAN-style experiment on the digits, as YAML for `artifex-train train --config`
-    python benchmarks/quality/class_accuracy.py write-config biggan.yaml
-    artifex-train train --config biggan.yaml --out runs/biggan
+    artifex-train train --preset biggan --out runs/biggan
     # accuracy of the run's EMA generator (latest checkpoint), printed and written as
     # class_accuracy.json in the run folder
     python benchmarks/quality/class_accuracy.py measure runs/biggan --per-class 100
@@ -27,21 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from artifex.generative_models.core.configuration import (
-    CheckpointConfig,
-    ConditionalParams,
-    DataConfig,
-    EMAConfig,
-    ExperimentConfig,
-    LoggingConfig,
-    TrainingConfig,
-    ttur,
-)
-from artifex.generative_models.core.configuration.biggan_configs import (
-    BigGANConfig,
-    BigGANDiscriminatorConfig,
-    BigGANGeneratorConfig,
-)
+from artifex.generative_models.core.configuration import ExperimentConfig
 
 
 def class_accuracy(
@@ -98,64 +82,14 @@ def ema_generator_of(run: Path) -> tuple[Any, ExperimentConfig]:
     return trainer.ema_generator(), experiment
 
 
-def biggan_digits(steps: int = 5000) -> ExperimentConfig:
-    """The BigGAN-style experiment on the bundled 8x8 digits (the ``biggan`` preset).
-
-    Spectral norm in both networks, conditional batch norm from a shared 16-d class
-    embedding with the hierarchical latent (30 = 3 chunks of 10), self-attention on the
-    4x4 maps of both networks, a projection discriminator, the hinge loss, orthogonal
-    regularization 1e-4 and the two-timescale Adam of SAGAN (beta1 0, beta2 0.9).
-    """
-    shape: dict[str, Any] = {"data_format": "NHWC"}
-    model = BigGANConfig(
-        name="biggan-digits",
-        generator=BigGANGeneratorConfig(
-            hidden_dims=(64, 32),
-            latent_dim=30,
-            output_shape=(8, 8, 1),
-            conditional=ConditionalParams(num_classes=10, embedding_dim=16),
-            hierarchical_latent=True,
-            self_attention_at=4,
-            **shape,
-        ),
-        discriminator=BigGANDiscriminatorConfig(
-            hidden_dims=(32, 64),
-            input_shape=(8, 8, 1),
-            conditional=ConditionalParams(num_classes=10, embedding_dim=64),
-            self_attention_at=4,
-            **shape,
-        ),
-        orthogonal_weight=1e-4,
-    )
-    generator_optimizer, discriminator_optimizer = ttur(2e-4, 4e-4, beta1=0.0, beta2=0.9)
-    training = TrainingConfig(
-        steps=steps,
-        seed=0,
-        steps_per_dispatch=10,
-        generator_optimizer=generator_optimizer,
-        discriminator_optimizer=discriminator_optimizer,
-        ema=EMAConfig(decay=0.99),
-        data=DataConfig(source="digits", batch_size=64, channels=1, image_size=8, use_labels=True),
-        logging=LoggingConfig(log_every=100, sample_every=500, num_samples=64),
-        checkpoint=CheckpointConfig(every_n_steps=500, keep_last=2),
-    )
-    return ExperimentConfig(model=model, training=training)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    write = commands.add_parser("write-config", help="write the biggan experiment as YAML")
-    write.add_argument("path", type=Path)
-    write.add_argument("--steps", type=int, default=5000)
     measure = commands.add_parser("measure", help="class accuracy of a run's EMA generator")
     measure.add_argument("run", type=Path)
     measure.add_argument("--per-class", type=int, default=100)
     measure.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    if args.command == "write-config":
-        args.path.write_text(biggan_digits(args.steps).to_yaml())
-        return 0
     generator, experiment = ema_generator_of(args.run)
     model = experiment.model
     layout = model.data_layout
