@@ -196,10 +196,14 @@ def _stylegan2() -> ExperimentConfig:
             data_format="NHWC",
         ),
         style_mixing_prob=0.5,
+        # The path-length penalty (weight 2, every 4 iterations) costs quality on 8x8
+        # digits at this length: FID-digits 22.2 with it, 14.8 without (1200 iterations,
+        # floor 2.1); set model.pl_weight=2 to train with it.
+        pl_weight=0.0,
         generator_lr=0.002,
         discriminator_lr=0.002,
     )
-    # Lazy R1 (every 4 iterations) and lazy path length (every 4) as in the paper.
+    # Lazy R1 on real data every 4 iterations, as the stylegan preset.
     return ExperimentConfig(model=model, training=_training(1200, r1_weight=1.0, r1_interval=4))
 
 
