@@ -12,6 +12,7 @@ built module.
 
 from artifex.generative_models.nets import layers
 from artifex.generative_models.nets._precision import compute_dtypes, layer_dtypes
+from artifex.generative_models.nets.biggan import BigGANDiscriminator, BigGANGenerator
 from artifex.generative_models.nets.conditional import (
     ConditionalDiscriminator,
     ConditionalGenerator,
@@ -37,11 +38,14 @@ from artifex.generative_models.nets.stylegan import (
     StyleGANDiscriminator,
     StyleGANGenerator,
 )
+from artifex.generative_models.nets.stylegan2 import StyleGAN2Generator
 from artifex.generative_models.nets.wgan import WGANDiscriminator, WGANGenerator
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BigGANDiscriminator",
+    "BigGANGenerator",
     "ConditionalDiscriminator",
     "ConditionalGenerator",
     "ConvDiscriminator",
@@ -61,6 +65,7 @@ __all__ = [
     "ProgressiveDiscriminator",
     "ProgressiveGenerator",
     "StyleConvBlock",
+    "StyleGAN2Generator",
     "StyleGANDiscriminator",
     "StyleGANGenerator",
     "WGANDiscriminator",

@@ -26,6 +26,11 @@ from artifex.generative_models.core.configuration.base import (
     config_dataclass,
     config_field,
 )
+from artifex.generative_models.core.configuration.biggan_configs import (
+    BigGANConfig,
+    BigGANDiscriminatorConfig,
+    BigGANGeneratorConfig,
+)
 from artifex.generative_models.core.configuration.conversion import (
     GAN_FAMILIES,
     FamilyDefaults,
@@ -69,6 +74,10 @@ from artifex.generative_models.core.configuration.network_configs import (
     ProgressiveGeneratorConfig,
     StyleGANGeneratorConfig,
 )
+from artifex.generative_models.core.configuration.stylegan2_config import (
+    StyleGAN2Config,
+    StyleGAN2GeneratorConfig,
+)
 from artifex.generative_models.core.configuration.training_config import (
     AugmentConfig,
     CheckpointConfig,
@@ -96,6 +105,9 @@ __all__ = [
     "TYPE_KEY",
     "AugmentConfig",
     "BaseGANConfig",
+    "BigGANConfig",
+    "BigGANDiscriminatorConfig",
+    "BigGANGeneratorConfig",
     "CheckpointConfig",
     "ConditionalDiscriminatorConfig",
     "ConditionalGANConfig",
@@ -131,6 +143,8 @@ __all__ = [
     "ProgressiveGANConfig",
     "ProgressiveGeneratorConfig",
     "ScheduleConfig",
+    "StyleGAN2Config",
+    "StyleGAN2GeneratorConfig",
     "StyleGANConfig",
     "StyleGANGeneratorConfig",
     "TrainingConfig",

@@ -43,6 +43,7 @@ from artifex.generative_models.models.gan.augment import (
     mirror,
 )
 from artifex.generative_models.models.gan.base import GAN
+from artifex.generative_models.models.gan.biggan import BigGAN, BigGANRules
 from artifex.generative_models.models.gan.conditional import ConditionalGAN, ConditionalRules
 from artifex.generative_models.models.gan.cyclegan import CycleGAN, CycleRules, Pair
 from artifex.generative_models.models.gan.dcgan import DCGAN
@@ -58,7 +59,9 @@ from artifex.generative_models.models.gan.latent import (
 from artifex.generative_models.models.gan.lsgan import LSGAN
 from artifex.generative_models.models.gan.progressive import ProgressiveGAN, ProgressiveRules
 from artifex.generative_models.models.gan.stylegan import StyleGAN, StyleRules
+from artifex.generative_models.models.gan.stylegan2 import StyleGAN2, StyleGAN2Rules
 from artifex.generative_models.models.gan.wgan import WGAN, compute_gradient_penalty
+from artifex.generative_models.nets.biggan import BigGANDiscriminator, BigGANGenerator
 from artifex.generative_models.nets.conditional import (
     ConditionalDiscriminator,
     ConditionalGenerator,
@@ -93,6 +96,10 @@ __all__ = [
     "LSGAN",
     "WGAN",
     "Augment",
+    "BigGAN",
+    "BigGANDiscriminator",
+    "BigGANGenerator",
+    "BigGANRules",
     "ConditionalDiscriminator",
     "ConditionalGAN",
     "ConditionalGenerator",
@@ -120,6 +127,8 @@ __all__ = [
     "ProgressiveRules",
     "StyleConvBlock",
     "StyleGAN",
+    "StyleGAN2",
+    "StyleGAN2Rules",
     "StyleGANDiscriminator",
     "StyleGANGenerator",
     "StyleRules",

@@ -8,32 +8,38 @@ from flax import nnx
 
 from artifex.generative_models.core.configuration import (
     BaseGANConfig,
+    BigGANConfig,
     ConditionalGANConfig,
     CycleGANConfig,
     DCGANConfig,
     LSGANConfig,
     ProgressiveGANConfig,
+    StyleGAN2Config,
     StyleGANConfig,
     WGANConfig,
 )
 from artifex.generative_models.models.gan.base import GAN
+from artifex.generative_models.models.gan.biggan import BigGAN
 from artifex.generative_models.models.gan.conditional import ConditionalGAN
 from artifex.generative_models.models.gan.cyclegan import CycleGAN
 from artifex.generative_models.models.gan.dcgan import DCGAN
 from artifex.generative_models.models.gan.lsgan import LSGAN
 from artifex.generative_models.models.gan.progressive import ProgressiveGAN
 from artifex.generative_models.models.gan.stylegan import StyleGAN
+from artifex.generative_models.models.gan.stylegan2 import StyleGAN2
 from artifex.generative_models.models.gan.wgan import WGAN
 
 __all__ = ["build_model", "model_class_for"]
 
 # Most specific config classes first: a subclass of a listed config gets its own model.
 _MODELS: tuple[tuple[type, type], ...] = (
+    (BigGANConfig, BigGAN),
     (ConditionalGANConfig, ConditionalGAN),
     (WGANConfig, WGAN),
     (LSGANConfig, LSGAN),
     (DCGANConfig, DCGAN),
     (StyleGANConfig, StyleGAN),
+    (StyleGAN2Config, StyleGAN2),
     (ProgressiveGANConfig, ProgressiveGAN),
     (CycleGANConfig, CycleGAN),
     (BaseGANConfig, GAN),
