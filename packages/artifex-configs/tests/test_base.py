@@ -207,7 +207,7 @@ def test_from_dict_config_type_must_name_a_subclass():
         ValueError,
         match=re.escape(
             "GANConfig.from_dict: config_type='EMAConfig' is not a "
-            "config class derived from GANConfig; known: ConditionalGANConfig, "
+            "config class derived from GANConfig; known: BigGANConfig, ConditionalGANConfig, "
             "DCGANConfig, GANConfig, LSGANConfig, WGANConfig"
         ),
     ):
@@ -221,7 +221,8 @@ def test_from_dict_on_an_abstract_class_needs_config_type():
         ValueError,
         match=re.escape(
             "BaseGANConfig.from_dict: BaseGANConfig is abstract; add "
-            "a 'config_type' key naming one of: ConditionalGANConfig, CycleGANConfig"
+            "a 'config_type' key naming one of: BigGANConfig, ConditionalGANConfig, "
+            "CycleGANConfig"
         ),
     ):
         cfg.ExperimentConfig.from_dict({"model": {"name": "x"}})
@@ -237,7 +238,8 @@ def test_abstract_classes_cannot_be_built():
     with pytest.raises(
         TypeError,
         match=re.escape(
-            "NetworkConfig is abstract; use one of: "
+            "NetworkConfig is abstract; use one of: BigGANDiscriminatorConfig, "
+            "BigGANGeneratorConfig, "
             "ConditionalDiscriminatorConfig, ConditionalGeneratorConfig"
         ),
     ):

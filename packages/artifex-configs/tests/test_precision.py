@@ -49,6 +49,10 @@ def _networks():
         cfg.ProgressiveDiscriminatorConfig(max_channels=16, num_stages=2),
         cfg.StyleGANGeneratorConfig(image_size=8, max_channels=16, min_channels=8),
         cfg.StyleGAN2GeneratorConfig(image_size=8, max_channels=16, min_channels=8),
+        cfg.BigGANGeneratorConfig(hidden_dims=(8,), output_shape=(1, 8, 8), conditional=params),
+        cfg.BigGANDiscriminatorConfig(
+            hidden_dims=(4,), input_shape=(1, 8, 8), conditional=params.replace(embedding_dim=4)
+        ),
     ]
 
 
