@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     evaluate.add_argument("--samples", type=int, default=None, help="generated images")
     evaluate.add_argument("--step", type=int, default=None, help="checkpoint (default: latest)")
+    from artifex.generative_models.training.generate import add_commands
+
+    add_commands(commands)  # generate, interpolate, style-mix
     return parser
 
 
@@ -284,7 +287,12 @@ def _report(message: str, debug: bool) -> None:
 
 
 def _command(args: argparse.Namespace) -> int:
+    from artifex.generative_models.training.generate import COMMANDS, run_command
     from artifex.generative_models.training.presets import DEFAULT_PRESET, PRESETS, preset
+
+    if args.command in COMMANDS:
+        print(run_command(args))
+        return 0
 
     if args.command == "presets":
         for name, build in PRESETS.items():
