@@ -155,7 +155,11 @@ def test_path_lengths_match_finite_differences():
     direction_key = jax.random.key(5)
     z = np.asarray(jax.random.normal(jax.random.key(4), (2, 4)))
     lengths32 = np.asarray(path_lengths(g, jnp.asarray(z), jax.random.key(6), direction_key))
-    with jax.enable_x64(True):
+    # jax.enable_x64 is new; the oldest supported JAX (0.7.1) has only the experimental one.
+    enable_x64 = getattr(jax, "enable_x64", None)
+    if enable_x64 is None:  # pragma: no cover - depends on the JAX version
+        from jax.experimental import enable_x64
+    with enable_x64(True):
         g64 = float64_copy(g)
         z64 = jnp.asarray(z, jnp.float64)
         lengths = np.asarray(path_lengths(g64, z64, jax.random.key(6), direction_key))
