@@ -37,6 +37,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from artifex.generative_models.core.configuration.training_config import (
+    ADA_TRANSFORMS as CONFIG_ADA_TRANSFORMS,
+)
+from artifex.generative_models.core.configuration.training_config import AUGMENT_POLICIES
+
 __all__ = [
     "ADA_DEFAULT",
     "ADA_TRANSFORMS",
@@ -53,29 +58,13 @@ __all__ = [
 #: The image layouts accepted by every function of this module.
 DATA_FORMATS: tuple[str, ...] = ("NHWC", "NCHW")
 
-#: DiffAugment's policies, each a fixed group of operations of the official code.
-DIFF_AUGMENT_POLICIES: tuple[str, ...] = ("color", "translation", "cutout")
+# The names live once, in the training config (which checks them without this package):
+# DiffAugment's policies, and every ADA transform in stylegan2-ada's names, in the order
+# the pipeline applies them (pixel blitting, general geometry, colour).
+DIFF_AUGMENT_POLICIES: tuple[str, ...] = AUGMENT_POLICIES
 #: The policy the DiffAugment paper recommends ('color,translation,cutout').
-DIFF_AUGMENT_DEFAULT: tuple[str, ...] = ("color", "translation", "cutout")
-
-#: Every ADA transform, in stylegan2-ada's names and in the order the pipeline applies them.
-ADA_TRANSFORMS: tuple[str, ...] = (
-    # Pixel blitting.
-    "xflip",
-    "rotate90",
-    "xint",
-    # General geometric transformations.
-    "scale",
-    "rotate",
-    "aniso",
-    "xfrac",
-    # Colour transformations.
-    "brightness",
-    "contrast",
-    "lumaflip",
-    "hue",
-    "saturation",
-)
+DIFF_AUGMENT_DEFAULT: tuple[str, ...] = AUGMENT_POLICIES
+ADA_TRANSFORMS: tuple[str, ...] = CONFIG_ADA_TRANSFORMS
 #: stylegan2-ada's recommended 'bgc' pipeline (blit + geom + color): all of the above.
 ADA_DEFAULT: tuple[str, ...] = ADA_TRANSFORMS
 
