@@ -60,6 +60,7 @@ STEPS = 4_000
 def settings() -> dict[str, dict[str, Any]]:
     """Setting name -> ``{"examples": N or None, "augment": AugmentConfig, "description"}``."""
     from artifex.generative_models.core.configuration import AugmentConfig
+    from artifex.generative_models.training.presets import preset
 
     return {
         "none": {
@@ -74,7 +75,8 @@ def settings() -> dict[str, dict[str, Any]]:
         },
         "ada": {
             "examples": SUBSET,
-            "augment": AugmentConfig(kind="ada", target=0.6, speed_images=ADA_SPEED_IMAGES),
+            # The dcgan-ada preset's augmentation (ADA_SPEED_IMAGES is its speed).
+            "augment": preset("dcgan-ada").training.augment,
             "description": (
                 f"144 images, ADA bgc, target 0.6, speed {ADA_SPEED_IMAGES:,} images, "
                 "interval 4, p from 0"
