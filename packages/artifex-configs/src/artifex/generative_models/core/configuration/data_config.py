@@ -50,6 +50,10 @@ class DataConfig(ConfigBase):
         drop_remainder: Drop a last incomplete batch.
         max_examples: Use at most this many examples (quick runs); None for all.
         worker_count: Data-loading worker processes; 0 loads in the main process.
+        device_prefetch: Dispatches of batches the trainer prepares and places on the
+            devices ahead of the training step, in a background thread (the checkpointed
+            data position stays that of the last batch trained on); 0 prepares each
+            dispatch's batches in the loop.
     """
 
     source: Literal["digits", "folder", "npz", "npy", "mnist_idx", "cifar10"] = "digits"
@@ -71,6 +75,7 @@ class DataConfig(ConfigBase):
     drop_remainder: bool = True
     max_examples: int | None = None
     worker_count: int = 0
+    device_prefetch: int = 2
 
     def _validate(self) -> None:
         super()._validate()
@@ -85,6 +90,7 @@ class DataConfig(ConfigBase):
         check_positive(self, "batch_size")
         check_non_negative(self, "seed")
         check_non_negative(self, "worker_count")
+        check_non_negative(self, "device_prefetch")
         for name in ("image_size", "max_examples"):
             if getattr(self, name) is not None:
                 check_positive(self, name)
