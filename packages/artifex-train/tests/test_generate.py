@@ -1,5 +1,8 @@
 """After training: generate, class grids, latent walks and style mixes from a run folder."""
 
+import inspect
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -7,6 +10,7 @@ from PIL import Image
 from artifex.generative_models.core.evaluation.metrics import load_digits
 from artifex.generative_models.models.gan import spherical_interpolation
 from artifex.generative_models.training.cli import main
+from artifex.generative_models.training.export import export_generator, load_generator
 from artifex.generative_models.training.generate import (
     class_grid,
     generate,
@@ -170,3 +174,124 @@ def test_writers_and_the_command_line(runs, tmp_path, capsys):
     (empty / "config.yaml").write_text((folder / "config.yaml").read_text())
     assert main(["generate", str(empty)]) == 2
     assert "checkpoint" in capsys.readouterr().err
+
+
+# -- export: the EMA generator as a jax.export program and safetensors weights ------------
+
+# Runs in `python -I -S` on a view of site-packages without artifex and flax: the
+# exported folder must be usable with jax, numpy and safetensors alone.
+RUN_EXPORTED = """
+import sys
+sys.path[:0] = [{view!r}]
+for name in ("artifex", "flax"):
+    try:
+        __import__(name)
+    except ImportError:
+        continue
+    sys.exit(name + " is importable: the check would prove nothing")
+import numpy as np
+namespace = {{}}
+exec(open({loader!r}).read(), namespace)
+inputs, images = np.load({inputs!r}), {{}}
+for name, folder in {folders!r}.items():
+    generate = namespace["load_generator"](folder)
+    for n in (3, 5):
+        labels = inputs[name + "_labels_%d" % n] if name + "_labels_%d" % n in inputs else None
+        images[name + "_%d" % n] = np.asarray(generate(inputs[name + "_z_%d" % n], labels))
+np.savez({out!r}, **images)
+"""
+
+
+def site_packages_view(view):
+    """A folder of links to the site-packages entries but artifex's, flax's and the .pth."""
+    import flatbuffers
+    import jax
+    import safetensors
+
+    view.mkdir()
+    roots = {Path(m.__file__).resolve().parents[1] for m in (jax, np, safetensors, flatbuffers)}
+    skipped = ("artifex", "_editable_impl_artifex", "__editable__", "flax")
+    for root in sorted(roots):
+        for entry in root.iterdir():
+            name = entry.name.lower()
+            if name.startswith(skipped) or name.endswith(".pth") or (view / entry.name).exists():
+                continue
+            (view / entry.name).symlink_to(entry)
+    return view
+
+
+@pytest.mark.slow
+def test_an_exported_generator_runs_without_artifex_and_matches_the_library(runs, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    import jax
+
+    folders, inputs, expected = {}, {}, {}
+    for name in ("dcgan", "conditional"):  # an unconditional model and a conditional one
+        run = runs[name][0]
+        folders[name] = str(tmp_path / name)
+        if name == "dcgan":  # through the command line once
+            assert main(["export", str(run), "--out", folders[name], "--platform", "cpu"]) == 0
+        else:
+            export_generator(run, folders[name])
+        trainer = open_run(run)
+        manifest = json.loads((Path(folders[name]) / "manifest.json").read_text())
+        assert manifest["latent_dim"] == trainer.model.latent_dim == 32
+        assert manifest["num_classes"] == (10 if name == "conditional" else None)
+        assert manifest["output"]["shape"] == ["batch", 8, 8, 1]
+        assert manifest["jax_version"] == jax.__version__ and manifest["step"] == 2
+        for n in (3, 5):  # the batch dimension is symbolic: any size runs
+            inputs[f"{name}_z_{n}"] = np.asarray(jax.random.normal(jax.random.key(n), (n, 32)))
+            if name == "conditional":
+                inputs[f"{name}_labels_{n}"] = np.arange(n, dtype=np.int32) % 10
+            expected[f"{name}_{n}"] = generate(trainer, n, seed=n)  # the same latents, classes
+    np.savez(tmp_path / "inputs.npz", **inputs)
+    script = RUN_EXPORTED.format(
+        view=str(site_packages_view(tmp_path / "site")),
+        loader=str(Path(folders["dcgan"]) / "load.py"),
+        inputs=str(tmp_path / "inputs.npz"),
+        folders=folders,
+        out=str(tmp_path / "images.npz"),
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    images = np.load(tmp_path / "images.npz")
+    assert sorted(images) == sorted(expected)
+    for key, want in expected.items():
+        # One compiled program against the library's op-by-op calls: float32 rounding.
+        np.testing.assert_allclose(images[key], want, atol=1e-5, err_msg=key)
+
+
+def test_export_refusals_and_the_loader_documented(runs, tmp_path, capsys):
+    folder = runs["dcgan"][0]
+    empty = tmp_path / "no-checkpoints"
+    empty.mkdir()
+    (empty / "config.yaml").write_text((folder / "config.yaml").read_text())
+    with pytest.raises(FileNotFoundError, match=r"no-checkpoints has no checkpoint to export"):
+        export_generator(empty, tmp_path / "out")
+    assert main(["export", str(empty), "--out", str(tmp_path / "out")]) == 2
+    assert "has no checkpoint to export" in capsys.readouterr().err
+    with pytest.raises(FileNotFoundError, match=r"is not a run folder: it has no config.yaml"):
+        export_generator(tmp_path, tmp_path / "out")
+    cyclegan = tmp_path / "cyclegan"
+    cyclegan.mkdir()
+    (cyclegan / "config.yaml").write_text(preset("cyclegan").to_yaml(include_type=True))
+    with pytest.raises(ValueError, match=r"CycleGAN cannot be exported: .* translates images"):
+        export_generator(cyclegan, tmp_path / "out")
+    with pytest.raises(ValueError, match=r"--step 7: .* has checkpoints at steps \[2\]"):
+        export_generator(folder, tmp_path / "out", step=7)
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "file").write_text("")
+    with pytest.raises(ValueError, match=r"--out .*taken: exists and is not an empty folder"):
+        export_generator(folder, tmp_path / "taken")
+    with pytest.raises(ValueError, match=r"platforms \['gpu'\]: expected some of 'cpu', 'cuda'"):
+        export_generator(folder, tmp_path / "out", platforms=["gpu"])
+    assert not (tmp_path / "out").exists()  # nothing is written before the checks pass
+    # The loader users copy is the one the docs show and the one written beside the model.
+    docs = Path(__file__).resolve().parents[3] / "docs" / "after-training.md"
+    if docs.is_file():  # a source checkout (the isolated wheel tests have no docs)
+        assert inspect.getsource(load_generator) in docs.read_text()
