@@ -24,14 +24,16 @@ from artifex.generative_models.core.configuration.network_configs import (
 __all__ = ["ProgressiveGANConfig", "StyleGANConfig"]
 
 
-def _progressive_discriminator_ladder(
-    generator: StyleGANGeneratorConfig | ProgressiveGeneratorConfig,
-) -> dict[str, Any]:
-    """The discriminator fields that must follow a style or progressive generator."""
-    if isinstance(generator, StyleGANGeneratorConfig):
-        num_stages = generator.num_blocks
-    else:
+def _progressive_discriminator_ladder(generator: Any) -> dict[str, Any]:
+    """The discriminator fields that must follow a style or progressive generator.
+
+    ``generator``: a progressive generator config (``num_stages``) or a style-based one
+    (StyleGAN's or StyleGAN2's, ``num_blocks``: one stage per block).
+    """
+    if isinstance(generator, ProgressiveGeneratorConfig):
         num_stages = generator.num_stages
+    else:
+        num_stages = generator.num_blocks
     return {
         "num_stages": num_stages,
         "start_size": generator.start_size,
@@ -41,7 +43,14 @@ def _progressive_discriminator_ladder(
 
 
 class _GrowingGANMixin:
-    """Shared checks of GANs whose discriminator is a progressive one."""
+    """Shared checks of GANs whose discriminator is a progressive one.
+
+    Used by StyleGAN, Progressive GAN and StyleGAN2 (``stylegan2_config``).
+    """
+
+    def _default_discriminator_options(self) -> dict[str, Any]:
+        """Fields of the discriminator built when none is given, besides the ladder."""
+        return {}
 
     def _fill_and_check_discriminator(self) -> None:
         config: Any = self
@@ -50,7 +59,9 @@ class _GrowingGANMixin:
             config._set(
                 "discriminator",
                 ProgressiveDiscriminatorConfig(
-                    max_channels=config.generator.max_channels, **ladder
+                    max_channels=config.generator.max_channels,
+                    **self._default_discriminator_options(),
+                    **ladder,
                 ),
             )
         for name, wanted in ladder.items():

@@ -26,10 +26,12 @@ from artifex.generative_models.core.configuration.base import (
     config_dataclass,
     config_field,
 )
+from artifex.generative_models.core.configuration.growing_gan_configs import _GrowingGANMixin
 from artifex.generative_models.core.configuration.layout import ImageLayout
 from artifex.generative_models.core.configuration.progressive_configs import (
     ProgressiveDiscriminatorConfig,
 )
+from artifex.generative_models.core.configuration.stylegan_configs import check_style_generator
 
 __all__ = ["StyleGAN2Config", "StyleGAN2GeneratorConfig"]
 
@@ -91,23 +93,7 @@ class StyleGAN2GeneratorConfig(ConfigBase):
 
     def _validate(self) -> None:
         super()._validate()
-        for name in (
-            "latent_dim",
-            "style_dim",
-            "mapping_layers",
-            "image_size",
-            "start_size",
-            "channels",
-            "max_channels",
-            "min_channels",
-        ):
-            check_positive(self, name)
-        check_range(self, "mapping_lr_multiplier", 0, 1, low_inclusive=False, high_inclusive=True)
-        check_range(self, "w_avg_beta", 0, 1)
-        check_range(self, "leaky_relu_slope", 0, 1)
-        if self.min_channels > self.max_channels:
-            self._fail("min_channels", f"must be <= max_channels={self.max_channels}")
-        doublings(self, "image_size", self.start_size)
+        check_style_generator(self, lambda: check_range(self, "w_avg_beta", 0, 1))
 
     @property
     def num_blocks(self) -> int:
@@ -135,18 +121,8 @@ class StyleGAN2GeneratorConfig(ConfigBase):
         return self.output_layout.shape
 
 
-def _ladder(generator: StyleGAN2GeneratorConfig) -> dict[str, Any]:
-    """The discriminator fields that must follow the generator."""
-    return {
-        "num_stages": generator.num_blocks,
-        "start_size": generator.start_size,
-        "channels": generator.channels,
-        "data_format": generator.data_format,
-    }
-
-
 @config_dataclass
-class StyleGAN2Config(BaseGANConfig):
+class StyleGAN2Config(_GrowingGANMixin, BaseGANConfig):
     """StyleGAN2: the skip generator against a residual critic, with its regularizers.
 
     Lazy R1 on real data is a training setting (``TrainingConfig.r1_weight`` and
@@ -195,35 +171,14 @@ class StyleGAN2Config(BaseGANConfig):
         check_positive(self, "pl_interval")
         check_range(self, "pl_decay", 0, 1, low_inclusive=False, high_inclusive=True)
         check_positive(self, "pl_batch_shrink")
-        ladder = _ladder(self.generator)
-        if self.discriminator is None:
-            self._set(
-                "discriminator",
-                ProgressiveDiscriminatorConfig(
-                    name="stylegan2_discriminator",
-                    max_channels=self.generator.max_channels,
-                    use_equalized_lr=True,
-                    **ladder,
-                ),
-            )
-        assert self.discriminator is not None
-        for name, wanted in ladder.items():
-            if getattr(self.discriminator, name) != wanted:
-                raise ValueError(
-                    f"StyleGAN2Config.discriminator.{name}="
-                    f"{getattr(self.discriminator, name)!r} does not match the generator "
-                    f"(needs {wanted!r}): the discriminator must take what the generator makes"
-                )
+        self._fill_and_check_discriminator()
+
+    def _default_discriminator_options(self) -> dict[str, Any]:
+        # StyleGAN2's critic: equalized learning rate like its generator.
+        return {"name": "stylegan2_discriminator", "use_equalized_lr": True}
 
     def _prepare_replace(self, changes: dict[str, Any]) -> dict[str, Any]:
-        new = changes.get("generator")
-        assert self.discriminator is not None
-        follows = all(
-            getattr(self.discriminator, k) == v for k, v in _ladder(self.generator).items()
-        )
-        if isinstance(new, StyleGAN2GeneratorConfig) and "discriminator" not in changes and follows:
-            changes["discriminator"] = self.discriminator.replace(**_ladder(new))
-        return changes
+        return self._follow_generator(changes)
 
     @property
     def latent_dim(self) -> int:

@@ -1,6 +1,7 @@
 """Config of the StyleGAN generator (seed 001's ``StyleGANGenerator``)."""
 
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from artifex.generative_models.core.configuration._fields import (
     DtypeName,
@@ -18,6 +19,32 @@ from artifex.generative_models.core.configuration.base import (
 from artifex.generative_models.core.configuration.layout import ImageLayout
 
 __all__ = ["StyleGANGeneratorConfig"]
+
+
+def check_style_generator(config: Any, own_checks: Callable[[], None]) -> None:
+    """The checks StyleGAN's and StyleGAN2's generator configs share.
+
+    Sizes and channel counts positive, the mapping's learning-rate multiplier in
+    ``(0, 1]``, then ``own_checks`` (the family's own fields), then the leaky ReLU slope
+    in ``[0, 1)``, ``min_channels <= max_channels`` and ``image_size = start_size * 2**k``.
+    """
+    for name in (
+        "latent_dim",
+        "style_dim",
+        "mapping_layers",
+        "image_size",
+        "start_size",
+        "channels",
+        "max_channels",
+        "min_channels",
+    ):
+        check_positive(config, name)
+    check_range(config, "mapping_lr_multiplier", 0, 1, low_inclusive=False, high_inclusive=True)
+    own_checks()
+    check_range(config, "leaky_relu_slope", 0, 1)
+    if config.min_channels > config.max_channels:
+        config._fail("min_channels", f"must be <= max_channels={config.max_channels}")
+    doublings(config, "image_size", config.start_size)
 
 
 @config_dataclass
@@ -80,23 +107,10 @@ class StyleGANGeneratorConfig(ConfigBase):
 
     def _validate(self) -> None:
         super()._validate()
-        for name in (
-            "latent_dim",
-            "style_dim",
-            "mapping_layers",
-            "image_size",
-            "start_size",
-            "channels",
-            "max_channels",
-            "min_channels",
-        ):
-            check_positive(self, name)
-        check_range(self, "mapping_lr_multiplier", 0, 1, low_inclusive=False, high_inclusive=True)
-        check_range(self, "style_mixing_prob", 0, 1, high_inclusive=True)
-        check_range(self, "leaky_relu_slope", 0, 1)
-        if self.min_channels > self.max_channels:
-            self._fail("min_channels", f"must be <= max_channels={self.max_channels}")
-        doublings(self, "image_size", self.start_size)
+        check_style_generator(
+            self,
+            lambda: check_range(self, "style_mixing_prob", 0, 1, high_inclusive=True),
+        )
 
     @property
     def num_blocks(self) -> int:
