@@ -62,7 +62,12 @@ class DeviceManager:
             **initialize_kwargs: Passed to ``jax.distributed.initialize`` (coordinator
                 address, number of processes, process id); on managed clusters (SLURM,
                 TPU pods) JAX finds them itself and none are needed.
+
+        On CPU the processes exchange arrays over gloo. The command line's
+        ``--distributed`` does the same (see ``docs/multi-host.md``).
         """
+        # Read when the CPU backend starts, so before initialize (jax 0.7.1 has it too).
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
         jax.distributed.initialize(**initialize_kwargs)
         return cls()
 

@@ -141,15 +141,20 @@ def _run_in(experiment: ExperimentConfig, out: Path) -> dict[str, Any]:
     trainer.fit()
     grids.write(trainer, trainer.step, "final.png")
     # The whole log, not only this fit's rows: a resumed run plots and reports all of it.
-    history = read_rows(out / "metrics.jsonl")
-    save_loss_curves(history, out / "loss_curves.png")
+    # In a multi-process run process 0 writes; the others only compute (the scores'
+    # arrays span all the processes).
+    writes = jax.process_index() == 0
+    history = read_rows(out / "metrics.jsonl") if writes else []
+    if writes:
+        save_loss_curves(history, out / "loss_curves.png")
     scores: dict[str, Any] = {"steps": trainer.step, "final": history[-1] if history else {}}
     if training.data.source == "digits":
         if _translates(trainer.rules):
             scores.update(_translation_scores(trainer, experiment, data_format))
         else:
             scores.update(_digits_scores(trainer))
-    (out / "scores.json").write_text(json.dumps(scores, indent=2) + "\n")
+    if writes:
+        (out / "scores.json").write_text(json.dumps(scores, indent=2) + "\n")
     return scores
 
 

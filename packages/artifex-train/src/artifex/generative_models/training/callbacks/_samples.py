@@ -37,9 +37,15 @@ class SampleGrids(Periodic):
         self.directory = Path(directory)
 
     def write(self, trainer: Trainer, step: int, name: str | None = None) -> Path:
-        """Make a grid now; return the PNG's path (``name`` or ``step_NNNNNN.png``)."""
+        """Make a grid now; return the PNG's path (``name`` or ``step_NNNNNN.png``).
+
+        In a multi-process run every process makes the images (the generator's arrays
+        span them all) and process 0 alone writes them.
+        """
         images, columns = self.sample(trainer)
         path = self.directory / (name or f"step_{step:06d}.png")
+        if trainer.devices.process_index != 0:
+            return path
         grid = image_grid(images, columns=columns)
         save_grid(grid, path)
         for callback in trainer.callbacks:

@@ -50,9 +50,13 @@ def _permutation(seed: int, domain: int, epoch: int, length: int) -> np.ndarray:
 class _BatchReader:
     """Batch number -> the batch: which examples, then one ``get_batch`` read.
 
-    Batch ``k`` is batch ``j`` of epoch ``e`` (``divmod(k, batches_per_epoch)``). Its
-    positions in the epoch are this shard's round-robin share,
-    ``shard_index + shard_count * (j * local_batch + [0, local_batch))``. Positions map to
+    Batch ``k`` is batch ``j`` of epoch ``e`` (``divmod(k, batches_per_epoch)``): the global
+    batch of positions ``j * shard_count * local_batch + [0, shard_count * local_batch)``
+    (fewer in a last, incomplete batch), cut into ``shard_count`` consecutive equal
+    pieces, piece ``shard_index`` for this shard. The pieces, in process order, are what
+    ``jax.make_array_from_process_local_data`` joins into the global batch, so it holds the
+    same examples in the same order whatever the number of processes: a run may resume
+    with another number of processes and continue with the same batches. Positions map to
     examples through the epoch's permutation (NumPy PCG64 seeded with
     ``(seed, domain, epoch)``). An :class:`UnpairedSource` reads each domain as an endless
     stream of its own shuffled passes: position ``p`` of epoch ``e`` is element
@@ -84,9 +88,11 @@ class _BatchReader:
 
     def __call__(self, batch_number: int, _: Any) -> Example:
         epoch, in_epoch = divmod(int(batch_number), self.batches_per_epoch)
-        first = in_epoch * self.local_batch
-        shard_positions = np.arange(first, min(first + self.local_batch, self.per_shard))
-        positions = self.shard_index + self.shard_count * shard_positions
+        start = in_epoch * self.local_batch * self.shard_count
+        # Both multiples of shard_count: every shard gets the same number of examples.
+        usable = self.per_shard * self.shard_count
+        size = min(self.local_batch * self.shard_count, usable - start) // self.shard_count
+        positions = start + self.shard_index * size + np.arange(size)
         stream = epoch * len(self.source) + positions
         if isinstance(self.source, UnpairedSource):
             return self.source.get_pairs(
@@ -214,8 +220,10 @@ def make_pipeline(
             image folders, not for in-memory arrays.
         shard_index: This process's index (``jax.process_index()``).
         shard_count: The number of processes (``jax.process_count()``). Shards are
-            disjoint and equal in size: each epoch, the (shuffled) examples are dealt
-            round-robin, and the last ``len(source) % shard_count`` left out.
+            disjoint and equal in size: each global batch of the (shuffled) epoch is cut
+            into ``shard_count`` consecutive pieces, one per process, so the global batches
+            are the same for any number of processes; the epoch's last
+            ``len(source) % shard_count`` examples are left out.
         prefetch: Batches read ahead by background threads (per process); 0 reads
             synchronously.
 
