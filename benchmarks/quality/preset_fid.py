@@ -36,6 +36,9 @@ sys.path.insert(0, str(HERE))
 RUNS_FILE = Path("quality") / "preset_fid_runs.json"
 """Where, under the results folder, every measured run is kept (the page is built from it)."""
 
+SEEDS = 3
+"""Seeds per preset of the protocol: fewer runs are reported as partial."""
+
 
 def experiment_for(name: str, seed: int, steps: int | None) -> Any:
     """Preset ``name`` with ``seed`` (model and data) and, for a smoke run, ``steps``."""
@@ -96,7 +99,7 @@ def merge(kept: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[st
 
 
 def summarize(
-    runs: list[dict[str, Any]], presets: list[str], steps_of: dict[str, int], seeds: int
+    runs: list[dict[str, Any]], presets: list[str], steps_of: dict[str, int]
 ) -> list[dict[str, Any]]:
     """One row per preset: the runs at its own iterations, mean ± std, or pending."""
     from data_efficiency import mean_std
@@ -117,8 +120,8 @@ def summarize(
             "pending"
             if not mine
             else "measured"
-            if len(mine) >= seeds
-            else f"partial ({len(mine)} of {seeds} seeds)"
+            if len(mine) >= SEEDS
+            else f"partial ({len(mine)} of {SEEDS} seeds)"
         )
         rows.append(row)
     return rows
@@ -147,7 +150,9 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def report(rows: list[dict[str, Any]], runs: list[dict[str, Any]], host: dict[str, Any]) -> str:
+def report(
+    rows: list[dict[str, Any]], runs: list[dict[str, Any]], host: dict[str, Any], notes: str
+) -> str:
     """The Markdown page of the results."""
     measured = [r["preset"] for r in rows if r["status"] == "measured"]
     partial = [r["preset"] for r in rows if r["status"].startswith("partial")]
@@ -185,6 +190,8 @@ final scoring) on {host["cores"]} CPU cores shared with other jobs; the load col
 1-minute load average at the start and end of the runs, so compare wall times only
 between runs of similar load.
 
+{notes}
+
 ## Machine
 
 {host["cpu"]}, {host["cores"]} cores, backend {host["backend"]}; Python {host["python"]},
@@ -206,13 +213,16 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
     parser.add_argument(
         "--presets", default=",".join(PRESETS), help=f"comma-separated of {', '.join(PRESETS)}"
     )
-    parser.add_argument("--seeds", type=int, default=3, help="seeds per preset")
+    parser.add_argument(
+        "--seeds", type=int, default=SEEDS, help="seeds per preset (0: rebuild the page only)"
+    )
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument(
         "--steps", type=int, default=None, help="iterations (default: the preset's; smoke runs)"
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     parser.add_argument("--work", type=Path, default=None, help="run folders (default: temporary)")
+    parser.add_argument("--notes", type=Path, default=None, help="Markdown added to the page")
     args = parser.parse_args(argv)
     names = args.presets.split(",")
     unknown = [n for n in names if n not in PRESETS]
@@ -221,33 +231,36 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
     from mode_coverage import machine
 
     kept_path = args.out / RUNS_FILE
-    kept = json.loads(kept_path.read_text())["runs"] if kept_path.exists() else []
-    new: list[dict[str, Any]] = []
+
+    def kept() -> list[dict[str, Any]]:
+        # Read afresh each time: another call may have added runs meanwhile.
+        return json.loads(kept_path.read_text())["runs"] if kept_path.exists() else []
+
     with tempfile.TemporaryDirectory(prefix="preset-fid-") as scratch:
         work = args.work or Path(scratch)
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             for name in names:
                 run = measure(name, seed, args.steps, work)
-                new.append(run)
                 print(
                     f"{name:12s} seed {seed}: FID {run['fid']:7.2f}, {run['train_s']:.0f} s",
                     flush=True,
                 )
                 # Keep each run as it finishes: an interrupted call loses only the run in
                 # progress.
-                kept = merge(kept, [run])
+                runs = merge(kept(), [run])
                 kept_path.parent.mkdir(parents=True, exist_ok=True)
-                kept_path.write_text(json.dumps({"runs": kept}, indent=1) + "\n")
+                kept_path.write_text(json.dumps({"runs": runs}, indent=1) + "\n")
     steps_of = {n: preset(n).training.steps for n in PRESETS}
     if args.steps is not None:
         steps_of.update(dict.fromkeys(names, args.steps))
-    rows = summarize(kept, list(PRESETS), steps_of, args.seeds)
+    rows = summarize(kept(), list(PRESETS), steps_of)
     print(table(rows))
-    (args.out / "quality_presets.md").write_text(report(rows, kept, machine()))
+    notes = args.notes.read_text() if args.notes else ""
+    (args.out / "quality_presets.md").write_text(report(rows, kept(), machine(), notes))
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     with (args.out / "quality.jsonl").open("a") as sink:
         for row in rows:
-            if row["preset"] in names:
+            if row["preset"] in names and args.seeds:
                 sink.write(
                     json.dumps({"suite": "quality", "part": "preset_fid", "time": stamp, **row})
                     + "\n"
