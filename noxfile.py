@@ -280,3 +280,11 @@ def quality(session: nox.Session) -> None:
     session.run(
         "python", "benchmarks/quality/run.py", *session.posargs, env={"JAX_PLATFORMS": "cpu"}
     )
+
+
+@nox.session(python=PYTHON)
+def soak(session: nox.Session) -> None:
+    """Fault injection: SIGKILL a run 50 times (mid-save too), resume, compare bitwise with
+    an uninterrupted run (benchmarks/results/soak.md). Not in CI."""
+    install_editable(session)
+    session.run("python", "benchmarks/soak.py", *session.posargs, env={"JAX_PLATFORMS": "cpu"})

@@ -33,6 +33,7 @@ DISTRIBUTION_OF = {
     "flax": "flax",
     "optax": "optax",
     "orbax": "orbax-checkpoint",
+    "tensorstore": "tensorstore",
     "grain": "grain",
     "numpy": "numpy",
     "yaml": "pyyaml",

@@ -19,7 +19,11 @@ from pathlib import Path
 import pytest
 
 from artifex.generative_models.training import cli
-from artifex.generative_models.training._runfolder import RunFolder, RunFolderError
+from artifex.generative_models.training._runfolder import (
+    RunFolder,
+    RunFolderError,
+    checkpoint_steps,
+)
 from artifex.generative_models.training.presets import preset
 
 TINY = [
@@ -239,3 +243,92 @@ def test_an_unusable_out_is_one_line_and_status_2(tmp_path, capsys, out, message
     assert code == 2
     assert message.format(file=file) in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+# -- item 1: `artifex-train check`; damaged checkpoints from the CLI ------------------------
+
+
+def flip_the_largest_array_file(step_dir, offset=0.5):
+    """Flip one bit at ``offset`` of the largest array data file of a checkpoint."""
+    files = [
+        p for p in (Path(step_dir) / "state").rglob("*") if p.is_file() and p.parent.name == "d"
+    ]
+    largest = max(files, key=lambda p: p.stat().st_size)
+    data = bytearray(largest.read_bytes())
+    data[int(len(data) * offset)] ^= 0x01
+    largest.write_bytes(bytes(data))
+
+
+def test_check_finds_every_checkpoint_intact_and_writes_nothing(finished, capsys):
+    before = contents(finished)
+    assert cli.main(["check", str(finished)]) == 0
+    assert capsys.readouterr().out.splitlines() == ["step 2: OK", "step 4: OK"]
+    assert contents(finished) == before
+
+
+def test_check_names_a_flipped_array_and_damaged_json(run, capsys):
+    flip_the_largest_array_file(run / "checkpoints" / "4")
+    extra = run / "checkpoints" / "2" / "extra" / "metadata"
+    extra.write_text(extra.read_text().replace('"step": 2', '"step": 3', 1))
+    assert cli.main(["check", str(run)]) == 2
+    captured = capsys.readouterr()
+    step2, step4 = captured.out.splitlines()
+    assert step2 == "step 2: DAMAGED: its extra does not match its CRC-32"
+    assert step4.startswith("step 4: DAMAGED: the array nets/"), step4
+    assert step4.endswith("does not match its CRC-32"), step4
+    assert "2 of 2 checkpoints damaged: [2, 4]" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_check_of_a_folder_without_checkpoints_is_one_line_and_status_2(tmp_path, capsys):
+    assert cli.main(["check", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path} has no checkpoint to check" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
+def test_a_damaged_newest_checkpoint_is_named_skipped_and_the_run_finishes(run, capfd, damage):
+    step4 = run / "checkpoints" / "4"
+    if damage == "flip":
+        flip_the_largest_array_file(step4)
+    else:  # orbax would fail mid-read: its event loop must not leave tracebacks behind
+        for path in (step4 / "state").rglob("*"):
+            if path.is_file() and path.parent.name == "d":
+                path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    # (The CLI prints the warning on stderr; pytest collects it.)
+    with pytest.warns(UserWarning) as warned:
+        assert train(run, "--set", "training.steps=6") == 0
+    (warning,) = [str(w.message) for w in warned if "could not be read" in str(w.message)]
+    assert f"checkpoint step 4 in {run / 'checkpoints'} could not be read" in warning
+    assert "other checkpoints kept: [2]; trying the one before" in warning
+    if damage == "flip":
+        assert "the array nets/" in warning and "does not match its CRC-32" in warning
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Event loop is closed" not in err, err
+    # Resumed from step 2: steps 3..6 trained anew, the damaged step 4 replaced.
+    assert steps_logged(run) == [2, 4, 6]
+    assert checkpoint_steps(run) == [4, 6]  # keep_last=2
+    assert cli.main(["check", str(run)]) == 0
+
+
+# -- item 4: reading a folder while a run trains in it --------------------------------------
+
+
+def test_generate_reads_the_latest_complete_checkpoint_of_a_live_run_and_leaves_its_save(
+    run, tmp_path
+):
+    # A run holds the folder (its lock) and is in the middle of saving step 6 (orbax's
+    # temporary folder). Reading commands take no lock: they read the newest complete
+    # checkpoint and must not touch the unfinished save.
+    live = RunFolder.open(run, tiny_experiment("--set", "training.steps=6"))
+    unfinished = run / "checkpoints" / "6.orbax-checkpoint-tmp-1234567"
+    (unfinished / "state").mkdir(parents=True)
+    (unfinished / "state" / "part").write_bytes(b"half a checkpoint")
+    try:
+        out = tmp_path / "samples.npz"
+        assert cli.main(["generate", str(run), "--n", "2", "--out", str(out)]) == 0
+        assert out.is_file()
+        assert (unfinished / "state" / "part").read_bytes() == b"half a checkpoint"
+    finally:
+        live.close()
