@@ -4,6 +4,7 @@ One tiny model on the bundled 8x8 digits (spectral norm, self-attention in both 
 hierarchical latent) keeps the compile short.
 """
 
+import jax
 import numpy as np
 import pytest
 from flax import nnx
@@ -22,6 +23,7 @@ from artifex.generative_models.core.configuration.biggan_configs import (
 from artifex.generative_models.core.evaluation.metrics import load_digits
 from artifex.generative_models.models.gan.biggan import BigGAN, BigGANRules
 from artifex.generative_models.nets.biggan import orthogonal_penalty
+from artifex.generative_models.nets.layers.spectral_norm import SpectralNormStat
 from artifex.generative_models.training.trainer import Trainer
 
 LABELS = ConditionalParams(num_classes=10, embedding_dim=8)
@@ -69,16 +71,31 @@ class Digits:
         self.position = state["position"]
 
 
-def _training(workdir, steps=4):
+def _training(workdir, steps=4, every=100):
     return TrainingConfig(
         steps=steps,
         steps_per_dispatch=2,
         logging=LoggingConfig(log_every=2, sample_every=0),
-        checkpoint=CheckpointConfig(directory=str(workdir), every_n_steps=100, save_final=False),
+        checkpoint=CheckpointConfig(directory=str(workdir), every_n_steps=every, keep_last=3),
     )
 
 
-def test_biggan_trains_a_few_steps_with_labels_from_the_data(tmp_path):
+def _trainer(workdir, steps=4):
+    """A trainer of a fresh tiny BigGAN that checkpoints every 2 steps."""
+    model = BigGAN(MODEL, rngs=nnx.Rngs(params=0, dropout=1))
+    return Trainer(model, Digits(), _training(workdir, steps, every=2), progress=False)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    """4 steps in one go; the first test reads its history, the resume test its state."""
+    run = _trainer(tmp_path_factory.mktemp("uninterrupted"))
+    history = run.fit()
+    run.write_back()
+    return run, history
+
+
+def test_biggan_trains_a_few_steps_with_labels_from_the_data(uninterrupted):
     model = BigGAN(MODEL, rngs=nnx.Rngs(params=0, dropout=1))
     rules = model.training_rules()
     assert isinstance(rules, BigGANRules) and rules.orthogonal_weight == 1e-3
@@ -86,13 +103,13 @@ def test_biggan_trains_a_few_steps_with_labels_from_the_data(tmp_path):
     expected = 1e-3 * float(orthogonal_penalty(model.generator))
     np.testing.assert_allclose(rules.orthogonal_term(model.generator), expected, rtol=1e-5)
 
-    history = Trainer(model, Digits(), _training(tmp_path), progress=False).fit()
+    run, history = uninterrupted
     last = history[-1]
     assert last["step"] == 4
     for name in ("d_loss", "g_loss", "orthogonal"):
         assert np.isfinite(last[name]), name
     assert last["orthogonal"] > 0
-    assert float(model.generator.attention.gamma[...]) != 0.0  # attention is trained
+    assert float(run.model.generator.attention.gamma[...]) != 0.0  # attention is trained
 
 
 def test_biggan_refuses_data_without_labels_and_other_configs(tmp_path):
@@ -103,3 +120,48 @@ def test_biggan_refuses_data_without_labels_and_other_configs(tmp_path):
         from artifex.generative_models.training.presets import preset
 
         BigGAN(preset("dcgan").model, rngs=nnx.Rngs(0))
+
+
+def _leaves(model, kind):
+    """``{path: array}`` of the ``kind`` variables of ``model``."""
+    flat = jax.tree_util.tree_flatten_with_path(nnx.state(model, kind))[0]
+    return {jax.tree_util.keystr(path): np.asarray(x) for path, x in flat}
+
+
+# SpectralNormStat is a BatchStat; the running BN statistics are the other BatchStats.
+BN_STATISTICS = nnx.All(nnx.BatchStat, nnx.Not(SpectralNormStat))
+
+
+@pytest.mark.slow  # two more compiled trainers (~30 s of CPU)
+def test_biggan_resumes_exactly_with_its_power_iteration_vectors_and_bn_statistics(
+    uninterrupted, tmp_path
+):
+    run, _ = uninterrupted
+    _trainer(tmp_path, steps=2).fit()
+    resumed = _trainer(tmp_path)
+    resumed.fit()  # restores step 2, trains steps 3 and 4
+    assert int(resumed.state.step) == 4
+    resumed.write_back()
+
+    fresh = BigGAN(MODEL, rngs=nnx.Rngs(params=0, dropout=1))
+    for kind, names in (
+        (SpectralNormStat, ("['u']", "['sigma']")),
+        (BN_STATISTICS, ("['mean']", "['var']")),
+    ):
+        start, expected, got = (_leaves(m, kind) for m in (fresh, run.model, resumed.model))
+        assert expected.keys() == got.keys() == start.keys()
+        # Both kinds of each are there: the u vectors and sigmas of every spectral norm
+        # (both networks, the self-attention convolutions included), the BN means and
+        # variances (the conditional norms of G); training moved every one of them, so
+        # a resume that restarted them from their initial values would show.
+        assert all(any(n in name for name in expected) for n in names), kind
+        for name in expected:
+            # (A u of one entry, the power iteration of a one-output layer, is always 1.)
+            if expected[name].size > 1:
+                assert not np.array_equal(expected[name], start[name]), name
+            np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
+    # The whole carried state (parameters, optimizers, keys) agrees bitwise too.
+    for a, b in zip(jax.tree.leaves(resumed.state), jax.tree.leaves(run.state), strict=True):
+        if jax.dtypes.issubdtype(a.dtype, jax.dtypes.prng_key):
+            a, b = jax.random.key_data(a), jax.random.key_data(b)
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
