@@ -315,6 +315,7 @@ def test_a_damaged_newest_checkpoint_is_named_skipped_and_the_run_finishes(run, 
 # -- item 4: reading a folder while a run trains in it --------------------------------------
 
 
+@pytest.mark.slow  # builds and restores the model, and compiles the generator
 def test_generate_reads_the_latest_complete_checkpoint_of_a_live_run_and_leaves_its_save(
     run, tmp_path
 ):
