@@ -113,13 +113,17 @@ def main() -> int:
     reference, killed = root / "uninterrupted", root / "killed"
 
     started = time.monotonic()
-    done = subprocess.run(command(reference, args.steps), capture_output=True, text=True)
+    if not (reference / "scores.json").is_file():  # (--keep: an earlier soak's is reused)
+        done = subprocess.run(command(reference, args.steps), capture_output=True, text=True)
+        if done.returncode != 0:
+            print(done.stderr[-3000:], file=sys.stderr)
+            return 1
     reference_s = time.monotonic() - started
-    if done.returncode != 0:
-        print(done.stderr[-3000:], file=sys.stderr)
-        return 1
-    # A kill lands within about two checkpoint intervals of the process's first save.
-    window = 2 * reference_s / (args.steps // 2) + 0.05
+    # A kill lands within 1.5 checkpoint intervals (the time between the reference's last
+    # two saves) of the process's first save: a few iterations, a save or two, per process.
+    last_two = sorted(p.stat().st_mtime for p in (reference / "checkpoints").iterdir())[-2:]
+    window = 1.5 * max(last_two[1] - last_two[0], 0.2)
+    print(f"kill window {window:.2f} s", flush=True)
 
     soak_started = time.monotonic()
     outcomes = []
@@ -131,7 +135,10 @@ def main() -> int:
             print(f"the run finished before kill {len(outcomes) + 1}: {outcome['status']}")
             break
         outcomes.append(outcome)
-        print(f"kill {len(outcomes)}: mid-save={outcome['mid_save']} kept={outcome['kept']}")
+        print(
+            f"kill {len(outcomes)}: mid-save={outcome['mid_save']} kept={outcome['kept']}",
+            flush=True,
+        )
     final = subprocess.run(command(killed, args.steps), capture_output=True, text=True)
     soak_s = time.monotonic() - soak_started
 
@@ -175,7 +182,8 @@ def main() -> int:
         "mid_save": mid_save,
         "steps": args.steps,
         "result": result,
-        "uninterrupted_s": round(reference_s, 1),
+        "window_s": round(window, 2),
+        "uninterrupted_s": round(reference_s, 1),  # 0 when reused (--keep)
         "soak_s": round(soak_s, 1),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
         "versions": f"python {platform.python_version()}, jax {jax.__version__}, "
