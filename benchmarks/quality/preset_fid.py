@@ -181,7 +181,7 @@ deviation over the seeds.
 
 {table(rows)}
 
-* Measured at every seed asked: {", ".join(measured) or "none"}.
+* Measured at all {SEEDS} seeds: {", ".join(measured) or "none"}.
 * Measured at fewer seeds: {", ".join(partial) or "none"}.
 * **Pending (not measured yet):** {", ".join(pending) or "none"}.
 
