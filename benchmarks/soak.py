@@ -4,7 +4,7 @@ One run folder is trained by ``artifex-train train`` (a tiny ``gan``, a checkpoi
 dispatch) and killed with SIGKILL ``--kills`` times, each at a random moment after the
 process's first new checkpoint (or save in progress) appears; each kill is followed by the
 same command, which resumes. A kill is counted as *mid-save* when orbax's temporary folder
-(``<step>.orbax-checkpoint-tmp-*``) exists at that moment. Then the run is finished, and
+(``<step>.orbax-checkpoint-tmp*``) exists at that moment. Then the run is finished, and
 compared with an uninterrupted run of the same command in another folder:
 
 * every array of the final checkpoint bitwise equal (read back with tensorstore);
@@ -50,7 +50,7 @@ def command(out: Path, steps: int) -> list[str]:
 
 def saves_in_progress(out: Path) -> list[Path]:
     directory = out / "checkpoints"
-    return list(directory.glob("*.orbax-checkpoint-tmp-*")) if directory.is_dir() else []
+    return list(directory.glob("*.orbax-checkpoint-tmp*")) if directory.is_dir() else []
 
 
 def complete_steps(out: Path) -> set[int]:
