@@ -319,8 +319,7 @@ def test_the_compared_values_moved_far_more_than_the_tolerance(runs):
 
 # -- the modern families: BigGAN and StyleGAN2 -------------------------------------------
 
-# StyleGAN2 runs in the same script ("stylegan2") but its comparison is not calibrated yet.
-MODERN = ("biggan",)
+MODERN = ("biggan", "stylegan2")
 SKIPPED_BIGGAN = 6  # the 2 biases in G and in its EMA, the 2 running means
 
 
