@@ -54,6 +54,12 @@ from artifex.generative_models.nets._base import (
     with_stream,
 )
 from artifex.generative_models.nets._precision import layer_dtypes
+from artifex.generative_models.nets._subpixel import (
+    SubpixelChoice,
+    SubpixelConv,
+    SubpixelConvTranspose,
+    use_subpixel,
+)
 from artifex.generative_models.nets.layers import SpectralNorm
 
 __all__ = [
@@ -334,10 +340,18 @@ class ConvBlock(_Activated):
         spectral_norm: bool = False,
         dtype: Any = None,
         param_dtype: Any = jnp.float32,
+        subpixel: SubpixelChoice = "auto",
         rngs: nnx.Rngs,
         dropout_rngs: nnx.Rngs | None = None,
     ):
-        layer_class = nnx.ConvTranspose if transpose else nnx.Conv
+        # The sub-pixel layers (same parameters) skip the inserted zeros of strided
+        # transposed convolutions and of strided convolutions' input gradients; "auto"
+        # takes them where that is faster (CPU backends, issue 17's measurements).
+        layer_class: type[nnx.Conv] | type[nnx.ConvTranspose]
+        if use_subpixel(subpixel):
+            layer_class = SubpixelConvTranspose if transpose else SubpixelConv
+        else:
+            layer_class = nnx.ConvTranspose if transpose else nnx.Conv
         conv = layer_class(
             in_features,
             out_features,

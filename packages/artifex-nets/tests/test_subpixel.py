@@ -1,0 +1,124 @@
+"""The sub-pixel convolution kernels equal the plain XLA ops, forward and gradients."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+from jax import lax
+
+from artifex.generative_models.nets._subpixel import (
+    SubpixelConv,
+    SubpixelConvTranspose,
+    dilated_conv,
+    strided_conv,
+    transpose_padding,
+    use_subpixel,
+)
+
+DN = ("NHWC", "HWIO", "NHWC")
+TOL = {"rtol": 1e-5, "atol": 1e-5}
+
+
+def _numpy_conv_transpose(x: np.ndarray, w: np.ndarray, stride: int, pads) -> np.ndarray:
+    """Scatter form, in float64: every input pixel adds ``x * w`` at ``stride*i + t - low``."""
+    b, h, wd, _ = x.shape
+    k = w.shape[0]
+    (lo_h, hi_h), (lo_w, hi_w) = pads
+    out_h = (h - 1) * stride + 1 + lo_h + hi_h - k + 1
+    out_w = (wd - 1) * stride + 1 + lo_w + hi_w - k + 1
+    y = np.zeros((b, out_h, out_w, w.shape[3]))
+    for i in range(h):
+        for j in range(wd):
+            for th in range(k):
+                for tw in range(k):
+                    # correlation: output o meets dilated pixel o + t - low
+                    oh, ow = stride * i + lo_h - th, stride * j + lo_w - tw
+                    if 0 <= oh < out_h and 0 <= ow < out_w:
+                        y[:, oh, ow] += x[:, i, j] @ w[th, tw]
+    return y
+
+
+@pytest.mark.parametrize(
+    ("size", "kernel", "padding"),
+    [((4, 4), 4, "SAME"), ((3, 5), 4, "VALID"), ((5, 3), 3, (1, 1)), ((3, 3), 4, (2, 1))],
+)
+def test_dilated_conv_equals_plain_and_numpy(size, kernel, padding):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, *size, 3)).astype(np.float32)
+    w = rng.normal(size=(kernel, kernel, 3, 4)).astype(np.float32)
+    pads = (transpose_padding(kernel, 2, padding),) * 2
+    plain = lambda x, w: lax.conv_general_dilated(  # noqa: E731
+        x, w, (1, 1), pads, lhs_dilation=(2, 2), dimension_numbers=DN
+    )
+    y = dilated_conv(jnp.asarray(x), jnp.asarray(w), (2, 2), pads)
+    np.testing.assert_allclose(y, _numpy_conv_transpose(x, w, 2, pads), **TOL)
+    if isinstance(padding, str):
+        ref = lax.conv_transpose(x, w, (2, 2), padding, dimension_numbers=DN)
+        np.testing.assert_allclose(y, ref, **TOL)
+    g = rng.normal(size=y.shape).astype(np.float32)
+    got = jax.grad(lambda a, b: jnp.sum(dilated_conv(a, b, (2, 2), pads) * g), (0, 1))(x, w)
+    want = jax.grad(lambda a, b: jnp.sum(plain(a, b) * g), (0, 1))(x, w)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, **TOL)
+
+
+def test_dilated_conv_gradient_against_finite_differences():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(1, 3, 3, 2))
+    w = rng.normal(size=(4, 4, 2, 2))
+    pads = ((2, 2), (2, 2))
+    # jax.enable_x64 is new; the oldest supported JAX (0.7.1) has only the experimental one.
+    enable_x64 = getattr(jax, "enable_x64", None)
+    if enable_x64 is None:  # pragma: no cover - depends on the JAX version
+        from jax.experimental import enable_x64
+    with enable_x64(True):
+        f = lambda a: jnp.sum(dilated_conv(a, jnp.asarray(w), (2, 2), pads) ** 2)  # noqa: E731
+        grad = np.asarray(jax.grad(f)(jnp.asarray(x)))
+        step = np.zeros_like(x)
+        step[0, 1, 2, 1] = 1e-6
+        numeric = (f(jnp.asarray(x + step)) - f(jnp.asarray(x - step))) / 2e-6
+    assert grad[0, 1, 2, 1] == pytest.approx(float(numeric), rel=1e-6)
+
+
+@pytest.mark.parametrize(("size", "pads"), [((8, 8), ((1, 1), (1, 1))), ((7, 5), ((1, 2), (0, 1)))])
+def test_strided_conv_equals_plain(size, pads):
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(2, *size, 3)).astype(np.float32)
+    w = rng.normal(size=(4, 4, 3, 4)).astype(np.float32)
+    plain = lambda a, b: lax.conv_general_dilated(a, b, (2, 2), pads, dimension_numbers=DN)  # noqa: E731
+    y = strided_conv(jnp.asarray(x), jnp.asarray(w), (2, 2), pads)
+    np.testing.assert_allclose(y, plain(x, w), **TOL)
+    g = rng.normal(size=y.shape).astype(np.float32)
+    got = jax.grad(lambda a, b: jnp.sum(strided_conv(a, b, (2, 2), pads) * g), (0, 1))(x, w)
+    want = jax.grad(lambda a, b: jnp.sum(plain(a, b) * g), (0, 1))(x, w)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, **TOL)
+
+
+@pytest.mark.parametrize(
+    ("sub", "plain"), [(SubpixelConvTranspose, nnx.ConvTranspose), (SubpixelConv, nnx.Conv)]
+)
+def test_layers_have_the_plain_parameters_and_numbers(sub, plain):
+    kwargs = {"strides": (2, 2), "padding": "SAME"}
+    a = sub(3, 4, (4, 4), rngs=nnx.Rngs(0), **kwargs)
+    b = plain(3, 4, (4, 4), rngs=nnx.Rngs(0), **kwargs)
+    state_a, state_b = nnx.state(a, nnx.Param), nnx.state(b, nnx.Param)
+    assert jax.tree.map(jnp.shape, state_a) == jax.tree.map(jnp.shape, state_b)
+    x = jnp.asarray(np.random.default_rng(3).normal(size=(2, 5, 5, 3)), jnp.float32)
+    np.testing.assert_allclose(a(x), b(x), **TOL)
+
+
+def test_use_subpixel_choice(monkeypatch):
+    monkeypatch.delenv("ARTIFEX_SUBPIXEL", raising=False)
+    assert use_subpixel("auto") is (jax.default_backend() == "cpu")
+    assert use_subpixel(False) is False
+    monkeypatch.setenv("ARTIFEX_SUBPIXEL", "0")
+    assert use_subpixel("auto") is False
+    monkeypatch.setenv("ARTIFEX_SUBPIXEL", "yes")
+    with pytest.raises(ValueError, match=r"ARTIFEX_SUBPIXEL must be '1'.*got 'yes'"):
+        use_subpixel("auto")
+    with pytest.raises(ValueError, match=r"subpixel must be 'auto', True or False, got 'cpu'"):
+        use_subpixel("cpu")  # type: ignore[arg-type]
