@@ -49,6 +49,28 @@ def test_projection_head_is_psi_plus_inner_product_with_the_class_embedding():
     )
 
 
+def test_projection_head_with_a_spectrally_normalized_embedding_divides_it_by_its_top_svd():
+    head = ProjectionHead(5, 3, spectral_norm=True, embedding_spectral_norm=True, rngs=nnx.Rngs(0))
+    h = jnp.asarray(RNG.normal(size=(4, 5)), jnp.float32)
+    labels = jnp.array([0, 2, 1, 2])
+    raw = _np(head.embedding.embed.embedding[...])
+    top = np.linalg.svd(raw, compute_uv=False)[0]
+    u_start = _np(head.embedding_u[...])
+    # Eval calls read the power iteration's vector and leave it; training calls advance it.
+    head(h, labels, training=False)
+    np.testing.assert_array_equal(_np(head.embedding_u[...]), u_start)
+    for _ in range(60):
+        head(h, labels, training=True)
+    np.testing.assert_allclose(float(head.embedding_sigma[...]), top, rtol=1e-5)
+    # Converged: the logits use V / sigma_max(V) (NumPy SVD); the raw table is untouched.
+    psi = _np(head.psi(h, training=False))[:, 0]
+    expected = psi + np.sum(raw[np.asarray(labels)] / top * _np(h), axis=1)
+    np.testing.assert_allclose(head(h, labels, training=False), expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(_np(head.embedding.embed.embedding[...]), raw)
+    # Off by default (the preset's setting): no state, the raw table.
+    assert ProjectionHead(5, 3, rngs=nnx.Rngs(0)).embedding_u is None
+
+
 def test_conditional_batch_norm_is_batch_norm_with_per_class_gain_and_bias():
     embed = RNG.normal(size=(3, 4)).astype(np.float32)  # a shared class embedding
     labels = np.array([0, 1, 2, 1, 0, 2])

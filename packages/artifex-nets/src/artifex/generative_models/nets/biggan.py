@@ -32,6 +32,7 @@ References:
 from __future__ import annotations
 
 import math
+import typing
 from typing import Any
 
 import jax
@@ -64,6 +65,10 @@ from artifex.generative_models.nets.conv import (
     check_images,
     downsampling_ladder,
     upsampling_ladder,
+)
+from artifex.generative_models.nets.layers.spectral_norm import (
+    SpectralNormStat,
+    spectral_normalize,
 )
 
 __all__ = [
@@ -264,10 +269,17 @@ class SelfAttention(nnx.Module):
 class ProjectionHead(nnx.Module):
     """The projection discriminator's output: ``psi(h) + <embed(y), h>`` per example.
 
+    With ``embedding_spectral_norm`` the class embedding table ``V`` ``(num_classes, F)``,
+    the linear map from one-hot labels to ``F`` features, is divided by its largest
+    singular value as cGANs-proj and BigGAN do (``SNEmbedID`` / ``SNEmbedding``): the
+    same power iteration as :class:`SpectralNorm`, its ``u`` and ``sigma`` kept as
+    :class:`SpectralNormStat` (advanced in training mode only).
+
     Args:
         features: Size of the pooled features ``h``.
         num_classes: Number of classes.
         spectral_norm: Spectral normalization of ``psi``.
+        embedding_spectral_norm: Spectral normalization of the embedding table.
         dtype: Compute dtype.
         param_dtype: Parameter dtype.
         rngs: Initialisation randomness.
@@ -275,7 +287,9 @@ class ProjectionHead(nnx.Module):
     Attributes:
         psi: Dense ``features -> 1`` (in :class:`SpectralNorm` when asked).
         embedding: The class embedding (:class:`LabelEmbedding`, ``features`` wide): class
-            indices and one-hot rows both work.
+            indices and one-hot rows both work. Its table is the raw parameter.
+        embedding_u: The power iteration's ``(features,)`` vector, or None.
+        embedding_sigma: The latest estimate of the table's largest singular value, or None.
     """
 
     def __init__(
@@ -284,6 +298,7 @@ class ProjectionHead(nnx.Module):
         num_classes: int,
         *,
         spectral_norm: bool = False,
+        embedding_spectral_norm: bool = False,
         dtype: Any = None,
         param_dtype: Any = jnp.float32,
         rngs: nnx.Rngs,
@@ -293,26 +308,66 @@ class ProjectionHead(nnx.Module):
             nnx.Linear(features, 1, rngs=rngs, **precision), spectral_norm, rngs
         )
         self.embedding = LabelEmbedding(num_classes, features, rngs=rngs, **precision)
+        self.embedding_u: SpectralNormStat | None = nnx.data(None)
+        self.embedding_sigma: SpectralNormStat | None = nnx.data(None)
+        if embedding_spectral_norm:
+            # The start as SpectralNorm's: a random unit vector, float32 whatever the table.
+            u = jax.random.normal(rngs.params(), (features,), jnp.float32)
+            u = u / jnp.linalg.norm(u)
+            _, u, sigma = spectral_normalize(self.embedding.embed.embedding[...], u)
+            self.embedding_u = SpectralNormStat(u)
+            self.embedding_sigma = SpectralNormStat(sigma)
+
+    def _embedding(self, training: bool) -> LabelEmbedding:
+        """The embedding to use: the raw one, or a copy holding ``V / sigma(V)``."""
+        if self.embedding_u is None or self.embedding_sigma is None:
+            return self.embedding
+        table, u, sigma = spectral_normalize(
+            self.embedding.embed.embedding[...], self.embedding_u[...]
+        )
+        if training:
+            self.embedding_u[...] = u
+            self.embedding_sigma[...] = sigma
+        # As SpectralNorm does: a copy with the normalized table runs LabelEmbedding's own
+        # lookup, and the raw table (the parameter the optimizer updates) is left as is.
+        graphdef, state = nnx.split(self.embedding)
+        raw = typing.cast(nnx.Param, state["embed"]["embedding"])
+        state["embed"]["embedding"] = raw.replace(table)
+        normalized: LabelEmbedding = nnx.merge(graphdef, state)
+        return normalized
 
     def __call__(self, h: jax.Array, labels: jax.Array, *, training: bool = False) -> jax.Array:
         """Logits ``(B,)`` of pooled features ``h`` ``(B, F)`` with checked ``labels``."""
-        projection = jnp.sum(self.embedding(labels).astype(h.dtype) * h, axis=-1)
+        embedded = self._embedding(training)(labels)
+        projection = jnp.sum(embedded.astype(h.dtype) * h, axis=-1)
         return _apply(self.psi, h, training)[:, 0] + projection
 
 
 # -- networks -------------------------------------------------------------------------
 
 
-def _attention_index(owner: str, at: int | None, heights: list[int], where: str) -> int | None:
-    """The index in ``heights`` of the map a self-attention block follows (first match)."""
+def _attention(
+    owner: str,
+    at: int | None,
+    heights: list[int],
+    widths: tuple[int, ...],
+    where: str,
+    **layer: Any,
+) -> tuple[int | None, SelfAttention | None]:
+    """The index in ``heights`` of the map a self-attention block follows, and the block.
+
+    ``at`` is a height of the planned ladder (first match) or None (no block); the block
+    has ``widths[index]`` channels and takes ``layer``'s keywords (spectral norm, dtypes).
+    """
     if at is None:
-        return None
+        return None, None
     if at not in heights:
         raise ValueError(
             f"{owner}: self_attention_at={at} is not the height of a {where}; the planned "
             f"heights are {', '.join(map(str, heights))}"
         )
-    return heights.index(at)
+    index = heights.index(at)
+    return index, SelfAttention(widths[index], **layer)
 
 
 def _options(owner: str, config_class: type, config: Any, options: dict[str, Any]) -> Any:
@@ -406,16 +461,17 @@ class BigGANGenerator(Network):
                 for width in widths
             ]
         )
-        self.attention_index = _attention_index(
-            owner, cfg.self_attention_at, [h for h, _ in sizes[:-1]], "hidden feature map"
+        self.attention_index, attention = _attention(
+            owner,
+            cfg.self_attention_at,
+            [h for h, _ in sizes[:-1]],
+            widths,
+            "hidden feature map",
+            spectral_norm=sn,
+            rngs=rngs,
+            **precision,
         )
-        self.attention: SelfAttention | None = nnx.data(
-            None
-            if self.attention_index is None
-            else SelfAttention(
-                widths[self.attention_index], spectral_norm=sn, rngs=rngs, **precision
-            )
-        )
+        self.attention: SelfAttention | None = nnx.data(attention)
         self.output_layer = ConvBlock(
             widths[-1],
             layout.channels,
@@ -535,18 +591,24 @@ class BigGANDiscriminator(Network):
                 for i in range(len(widths))
             ]
         )
-        self.attention_index = _attention_index(
-            owner, cfg.self_attention_at, [h for h, _ in sizes[1:]], "strided layer's output"
+        self.attention_index, attention = _attention(
+            owner,
+            cfg.self_attention_at,
+            [h for h, _ in sizes[1:]],
+            widths,
+            "strided layer's output",
+            spectral_norm=sn,
+            rngs=rngs,
+            **precision,
         )
-        self.attention: SelfAttention | None = nnx.data(
-            None
-            if self.attention_index is None
-            else SelfAttention(
-                widths[self.attention_index], spectral_norm=sn, rngs=rngs, **precision
-            )
-        )
+        self.attention: SelfAttention | None = nnx.data(attention)
         self.head = ProjectionHead(
-            widths[-1], self.num_classes, spectral_norm=sn, rngs=rngs, **precision
+            widths[-1],
+            self.num_classes,
+            spectral_norm=sn,
+            embedding_spectral_norm=cfg.embedding_spectral_norm,
+            rngs=rngs,
+            **precision,
         )
 
     def features(self, x: jax.Array, training: bool) -> jax.Array:

@@ -115,6 +115,9 @@ class BigGANDiscriminatorConfig(ConditionalDiscriminatorConfig):
 
     Attributes:
         use_spectral_norm: Spectral normalization of every kernel (default True).
+        embedding_spectral_norm: Spectral normalization of the projection head's class
+            embedding table as well (cGANs-proj and BigGAN normalize it). Off by default:
+            the ``biggan`` preset's measured numbers were made without it.
         self_attention_at: Height of the feature map (after a strided layer) a
             self-attention block follows; None: no self-attention.
         conditional: See :class:`ConditionalDiscriminatorConfig`.
@@ -137,6 +140,7 @@ class BigGANDiscriminatorConfig(ConditionalDiscriminatorConfig):
 
     name: str = "biggan_discriminator"
     use_spectral_norm: bool = True
+    embedding_spectral_norm: bool = False
     self_attention_at: int | None = None
 
     def _validate(self) -> None:
