@@ -37,6 +37,7 @@ from artifex.generative_models.core.configuration import (
     ProgressiveDiscriminatorConfig,
     StyleGANGeneratorConfig,
 )
+from artifex.generative_models.core.configuration.layout import ImageLayout
 from artifex.generative_models.nets._base import (
     Network,
     activation_fn,
@@ -229,7 +230,47 @@ class StyleConvBlock(nnx.Module):
         return jax.nn.leaky_relu(x, self.leaky_relu_slope)
 
 
-class StyleGANGenerator(Network):
+class _StyleGenerator(Network):
+    """What StyleGAN's and StyleGAN2's generators share ahead of their synthesis layers.
+
+    Attributes:
+        latent_dim: Size of ``z``.
+        style_dim: Size of ``w``.
+        num_blocks: Blocks (resolutions).
+        output_layout: The layout of the generated images.
+        output_shape: Per-sample shape of the images, in the declared layout.
+    """
+
+    latent_dim: int
+    style_dim: int
+    num_blocks: int
+    output_layout: ImageLayout
+    output_shape: tuple[int, ...]
+
+    def _mapping_front(self, rngs: nnx.Rngs, *, use_equalized_lr: bool) -> MappingNetwork:
+        """Set the attributes above from the config; the mapping network.
+
+        Built first in both generators, so they draw their initial weights in one order.
+        """
+        cfg: Any = self.config
+        self.latent_dim = cfg.latent_dim
+        self.style_dim = cfg.style_dim
+        self.num_blocks = cfg.num_blocks
+        self.output_layout = cfg.output_layout
+        self.output_shape = cfg.output_shape
+        return MappingNetwork(
+            cfg.latent_dim,
+            cfg.style_dim,
+            cfg.mapping_layers,
+            rngs=rngs,
+            lr_multiplier=cfg.mapping_lr_multiplier,
+            use_equalized_lr=use_equalized_lr,
+            leaky_relu_slope=cfg.leaky_relu_slope,
+            **layer_dtypes(cfg),
+        )
+
+
+class StyleGANGenerator(_StyleGenerator):
     """Style-based generator: ``z`` ``(B, latent_dim)`` in, ``(B, H, W, channels)`` out.
 
     Args:
@@ -261,21 +302,7 @@ class StyleGANGenerator(Network):
         )
         cfg = self.config
         channels = cfg.block_channels
-        self.latent_dim = cfg.latent_dim
-        self.style_dim = cfg.style_dim
-        self.num_blocks = cfg.num_blocks
-        self.output_layout = cfg.output_layout
-        self.output_shape = cfg.output_shape
-        self.mapping = MappingNetwork(
-            cfg.latent_dim,
-            cfg.style_dim,
-            cfg.mapping_layers,
-            rngs=rngs,
-            lr_multiplier=cfg.mapping_lr_multiplier,
-            use_equalized_lr=cfg.use_equalized_lr,
-            leaky_relu_slope=cfg.leaky_relu_slope,
-            **layer_dtypes(cfg),
-        )
+        self.mapping = self._mapping_front(rngs, use_equalized_lr=cfg.use_equalized_lr)
         self.constant_input = nnx.Param(
             jnp.ones(
                 (1, cfg.start_size, cfg.start_size, cfg.max_channels),

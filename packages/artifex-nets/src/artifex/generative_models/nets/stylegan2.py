@@ -35,7 +35,6 @@ from flax import nnx
 
 from artifex.generative_models.core.configuration.stylegan2_config import StyleGAN2GeneratorConfig
 from artifex.generative_models.nets._base import (
-    Network,
     activation_fn,
     build_config,
     check_batch,
@@ -44,7 +43,7 @@ from artifex.generative_models.nets._base import (
 )
 from artifex.generative_models.nets._precision import layer_dtypes
 from artifex.generative_models.nets.layers import ModulatedConv, NoiseInjection
-from artifex.generative_models.nets.stylegan import MappingNetwork
+from artifex.generative_models.nets.stylegan import _StyleGenerator
 
 __all__ = [
     "PathLengthMean",
@@ -119,7 +118,7 @@ class SynthesisLayer(nnx.Module):
         return jax.nn.leaky_relu(x, self.leaky_relu_slope) * jnp.asarray(ACTIVATION_GAIN, x.dtype)
 
 
-class StyleGAN2Generator(Network):
+class StyleGAN2Generator(_StyleGenerator):
     """StyleGAN2 generator: ``z`` ``(B, latent_dim)`` in, ``(B, H, W, channels)`` out.
 
     Style index ``i`` of ``ws`` ``(B, num_ws, style_dim)`` drives the ``i``-th modulated
@@ -160,22 +159,8 @@ class StyleGAN2Generator(Network):
         cfg = self.config
         precision = layer_dtypes(cfg)
         channels = cfg.block_channels
-        self.latent_dim = cfg.latent_dim
-        self.style_dim = cfg.style_dim
-        self.num_blocks = cfg.num_blocks
         self.num_ws = cfg.num_ws
-        self.output_layout = cfg.output_layout
-        self.output_shape = cfg.output_shape
-        self.mapping = MappingNetwork(
-            cfg.latent_dim,
-            cfg.style_dim,
-            cfg.mapping_layers,
-            rngs=rngs,
-            lr_multiplier=cfg.mapping_lr_multiplier,
-            use_equalized_lr=True,
-            leaky_relu_slope=cfg.leaky_relu_slope,
-            **precision,
-        )
+        self.mapping = self._mapping_front(rngs, use_equalized_lr=True)
         self.w_avg = WAverage(jnp.zeros((cfg.style_dim,), jnp.float32))
         self.path_length_mean = PathLengthMean(jnp.zeros((), jnp.float32))
         self.constant_input = nnx.Param(
