@@ -14,7 +14,11 @@ Parts:
 * ``data-efficiency``: the ``dcgan`` preset on 10 % of the digits with no augmentation,
   DiffAugment and ADA, FID-digits over time and at the end (``data_efficiency.py``).
 
-Further parts (the FID-digits of every preset) are added to :data:`PARTS` as they are written.
+* ``modern-families``: the ``stylegan2`` and ``biggan`` presets' FID-digits and BigGAN's
+  per-class accuracy by the bundled digits classifier (``modern_families.py``).
+
+* ``preset-fid``: the FID-digits of every preset over seeds, beside the real-vs-real floor
+  and the wall time; runs are kept, so the table fills in over calls (``preset_fid.py``).
 """
 
 from __future__ import annotations
@@ -30,10 +34,14 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import data_efficiency  # noqa: E402
 import mode_coverage  # noqa: E402
+import modern_families  # noqa: E402
+import preset_fid  # noqa: E402
 
 PARTS: dict[str, Callable[..., int]] = {
     "mode-coverage": mode_coverage.main,
     "data-efficiency": data_efficiency.main,
+    "preset-fid": preset_fid.main,
+    "modern-families": modern_families.main,
 }
 """Subcommand name -> ``main(argv, prog=...)`` of that part."""
 

@@ -48,9 +48,12 @@ SAFE_ON_RESUME = (
     "training.checkpoint.resume",
     "training.checkpoint.directory",
     "training.evaluation.",
+    # Every process count reads the same global batches (the data is cut by process
+    # within each batch): a run may resume with more or fewer processes.
+    "runtime.process_count",
+    "training.data.device_prefetch",  # how far ahead batches are prepared, not which
 )
-# Not a config field, compared as one: each process reads batch_size examples per step,
-# so the number of processes changes the global batch.
+# Not a config field, recorded as one: how many processes ran each start and resume.
 PROCESS_COUNT = "runtime.process_count"
 CONFIG, HISTORY, LOCK = "config.yaml", "config-history.jsonl", ".lock"
 # What belongs to a run and is moved aside when the folder starts over.
@@ -173,7 +176,31 @@ class RunFolder:
             raise RunFolderError("the run folder is empty (--out ''): name a folder")
         path = Path(out).expanduser().resolve()
         if process_index != 0:
+            # One run, one lock: process 0 holds it for all the run's processes. The
+            # others wait for its verdict, so that none trains in a folder it refused.
+            if not _process_zero_accepts(True, process_count):
+                raise RunFolderError(
+                    f"process 0 of this run refused the run folder {path} (its error "
+                    "message says why); this process stops too"
+                )
             return cls(path, None)
+        try:
+            folder = cls._open_here(path, experiment, overwrite, allow_config_change, process_count)
+        except BaseException:
+            _process_zero_accepts(False, process_count)
+            raise
+        _process_zero_accepts(True, process_count)
+        return folder
+
+    @classmethod
+    def _open_here(
+        cls,
+        path: Path,
+        experiment: Any,
+        overwrite: bool,
+        allow_config_change: Sequence[str],
+        process_count: int,
+    ) -> RunFolder:
         if path.exists() and not path.is_dir():
             raise RunFolderError(f"{path} is a file, not a run folder: name a folder (--out)")
         try:
@@ -336,6 +363,16 @@ class RunFolder:
             if (self.path / name).exists():
                 os.replace(self.path / name, target / name)
         return target
+
+
+def _process_zero_accepts(accepted: bool, process_count: int) -> bool:
+    """Process 0's ``accepted``, for every process of a multi-process run (a collective)."""
+    if process_count == 1:
+        return accepted
+    import numpy as np
+    from jax.experimental import multihost_utils
+
+    return bool(multihost_utils.broadcast_one_to_all(np.int32(accepted)))
 
 
 def _append_line(path: Path, line: str) -> None:

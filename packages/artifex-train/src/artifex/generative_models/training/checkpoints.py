@@ -35,9 +35,10 @@ import grain.checkpoint
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
+import tensorstore as ts
 from flax import nnx
 
-__all__ = ["CheckpointError", "CheckpointStore"]
+__all__ = ["CheckpointError", "CheckpointStore", "stored_array_reader", "verify_checkpoint"]
 
 # The checkpoint's items (sub-directories); see the module docstring.
 _STATE, _LAYOUT, _EXTRA, _GRAIN_DATA, _JSON_DATA = "state", "layout", "extra", "data", "data_state"
@@ -188,17 +189,23 @@ class CheckpointStore:
     Args:
         directory: Where the checkpoints live (created if needed).
         keep_last: How many checkpoints to keep; older ones are deleted.
+        read_only: Only restore (``evaluate``, ``generate``): nothing is created or
+            deleted, the unfinished saves (orbax's temporary folders) included, which
+            belong to a run that may still be training in the folder.
     """
 
-    def __init__(self, directory: str | Path, *, keep_last: int = 3):
+    def __init__(self, directory: str | Path, *, keep_last: int = 3, read_only: bool = False):
         self.directory = Path(directory).resolve()
+        self.read_only = read_only
         options = ocp.CheckpointManagerOptions(
             max_to_keep=keep_last,
-            create=True,
+            # (Not orbax's own read_only: it logs warnings on every open; this store
+            # simply never saves when read_only.)
+            create=not read_only,
             # A save finishes before the call returns: a signal handler that saves and
             # exits must not leave half a checkpoint behind.
             enable_async_checkpointing=False,
-            cleanup_tmp_directories=True,
+            cleanup_tmp_directories=not read_only,
         )
         self._manager = ocp.CheckpointManager(self.directory, options=options)
 
@@ -229,8 +236,14 @@ class CheckpointStore:
 
         Raises:
             TypeError: ``extra`` or the iterator's ``get_state()`` is not JSON.
-            ValueError: Two of the state's leaves would share a path.
+            ValueError: Two of the state's leaves would share a path, or the store is
+                read-only.
         """
+        if self.read_only:
+            raise ValueError(
+                f"the checkpoints in {self.directory} were opened read-only (a trainer "
+                "without data only restores): pass data to the Trainer to train and save"
+            )
         named = _named_leaves(state)
         layout: dict[str, Any] = {
             "version": _LAYOUT_VERSION,
@@ -303,6 +316,12 @@ class CheckpointStore:
                 + "\nRestore it with the model, optimizers and training config it was saved "
                 "with, or start a new run in another directory."
             )
+        # Every stored array is read and compared with its CRC-32 before orbax reads any:
+        # orbax's restore runs its reads on an event loop that it closes as soon as one
+        # read fails, and the reads still in flight then report "Event loop is closed"
+        # tracebacks on stderr. A checkpoint that passes this check reads without error.
+        for problem in _array_damage(step_dir / _STATE, layout["arrays"]):
+            raise self._damaged(step, problem)
         target = _nest({name: _target(leaf) for name, leaf in named})
         arrays = _flatten(self._read(step, {_STATE: ocp.args.StandardRestore(target)})[_STATE])
         for name, array in arrays.items():
@@ -360,7 +379,11 @@ class CheckpointStore:
                     f"iterator is a {type(iterator).__name__}: pass the grain pipeline the "
                     "run was saved with"
                 )
-            self._read(step, {_GRAIN_DATA: grain.checkpoint.CheckpointRestore(iterator)})
+            position = _position_of_any_process(step, step_dir / _GRAIN_DATA)
+            if position is None:
+                self._read(step, {_GRAIN_DATA: grain.checkpoint.CheckpointRestore(iterator)})
+            else:
+                iterator.set_state(position)
         elif json_position is not None:
             if is_grain:
                 raise ValueError(
@@ -371,6 +394,116 @@ class CheckpointStore:
             # A plain generator cannot be repositioned: its caller chose to feed one.
             if callable(getattr(iterator, "set_state", None)):
                 iterator.set_state(json_position["state"])
+
+
+def _position_of_any_process(step: int, directory: Path) -> Any:
+    """The data position of a checkpoint saved by another number of processes, or None.
+
+    grain saves one file per process (``process_<i>-of-<n>.json``) and reads back this
+    process's own. Saved by ``n`` processes and resumed by another number, every file must
+    hold the same position (as the pipeline's do: it counts global batches), which is then
+    every process's. None: this process's file is there (grain reads it), or grain's
+    naming is another one.
+
+    Raises:
+        ValueError: The processes saved different positions.
+    """
+    if (directory / f"process_{jax.process_index()}-of-{jax.process_count()}.json").is_file():
+        return None
+    files = sorted(directory.glob("process_*-of-*.json"))
+    if not files:
+        return None
+    positions = {json.dumps(json.loads(f.read_text()), sort_keys=True) for f in files}
+    if len(positions) > 1:
+        raise ValueError(
+            f"checkpoint step {step} in {directory.parent.parent} was saved by {len(files)} "
+            f"processes with different data positions, and this run has "
+            f"{jax.process_count()}: resume it with {len(files)} processes"
+        )
+    return json.loads(positions.pop())
+
+
+def verify_checkpoint(step_dir: str | Path) -> list[str]:
+    """What is damaged in the checkpoint folder ``step_dir``: one line each; [] if nothing.
+
+    Every stored array is read (with tensorstore, synchronously: no model, no orbax
+    restore) and compared with the CRC-32 saved in the layout; the layout,
+    ``extra`` and a JSON data position with theirs. A grain data position has no digest
+    of its own (grain writes it); it is checked to be JSON.
+    """
+    step_dir = Path(step_dir)
+    try:
+        layout = json.loads((step_dir / _LAYOUT / "metadata").read_text())
+    except (OSError, ValueError) as error:
+        return [f"its {_LAYOUT} cannot be read ({type(error).__name__}: {str(error)[:200]})"]
+    if not isinstance(layout, dict) or layout.get("version") != _LAYOUT_VERSION:
+        return [f"its {_LAYOUT} is of an unknown kind ({str(layout)[:100]})"]
+    problems = []
+    if (
+        "crc32" in layout
+        and _json_crc32({k: v for k, v in layout.items() if k != "crc32"}) != layout["crc32"]
+    ):
+        problems.append(f"its {_LAYOUT} does not match its CRC-32")
+    for item, key in ((_EXTRA, "extra_crc32"), (_JSON_DATA, "data_state_crc32")):
+        if key not in layout:
+            continue
+        try:
+            value = json.loads((step_dir / item / "metadata").read_text())
+        except (OSError, ValueError) as error:
+            problems.append(f"its {item} cannot be read ({type(error).__name__})")
+            continue
+        if _json_crc32(value) != layout[key]:
+            problems.append(f"its {item} does not match its CRC-32")
+    for position in sorted((step_dir / _GRAIN_DATA).glob("*.json")):
+        try:
+            json.loads(position.read_text())
+        except (OSError, ValueError) as error:
+            problems.append(f"its data position {position.name} cannot be read ({error})")
+    arrays = layout.get("arrays")
+    if not isinstance(arrays, dict):
+        return [*problems, f"its {_LAYOUT} lists no arrays"]
+    return problems + list(_array_damage(step_dir / _STATE, arrays))
+
+
+def stored_array_reader(state_dir: str | Path) -> Callable[[str], np.ndarray]:
+    """A function reading one array of a checkpoint's ``state`` folder by its layout name.
+
+    The arrays are read from orbax's OCDBT database with tensorstore's synchronous calls
+    (no model, no orbax restore, no event loop): a read that fails raises there and then.
+
+    Raises:
+        ValueError: The database cannot be opened (tensorstore reports damage so).
+    """
+    context = ts.Context()  # one cache of the database for all the arrays
+    base = {"driver": "ocdbt", "base": Path(state_dir).resolve().as_uri() + "/"}
+    keys = set(ts.KvStore.open(base, context=context).result().list().result())
+
+    def read(name: str) -> np.ndarray:
+        # orbax names an array by its tree path joined with "." (keys hold no "/").
+        path = name.replace("/", ".")
+        driver = "zarr" if f"{path}/.zarray".encode() in keys else "zarr3"
+        spec = {"driver": driver, "kvstore": {**base, "path": f"{path}/"}}
+        return np.asarray(ts.open(spec, open=True, context=context).result().read().result())
+
+    return read
+
+
+def _array_damage(state_dir: Path, arrays: dict[str, dict[str, Any]]) -> Any:
+    """Yield a line for each array of ``arrays`` (the layout's) that is damaged on disk."""
+    try:
+        read = stored_array_reader(state_dir)
+    except Exception as error:  # tensorstore reports damage as ValueError, OSError, ...
+        yield f"its array database cannot be read ({type(error).__name__}: {str(error)[:200]})"
+        return
+    for name, entry in arrays.items():
+        try:
+            array = read(name)
+        except Exception as error:
+            yield f"the array {name} cannot be read ({type(error).__name__}: {str(error)[:200]})"
+            continue
+        # (No shape to compare: a random key is stored as its raw data, of another shape.)
+        if "crc32" in entry and _crc32(array) != entry["crc32"]:
+            yield f"the array {name} does not match its CRC-32"
 
 
 def _json_crc32(value: Any) -> int:

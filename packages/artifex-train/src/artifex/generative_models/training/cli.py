@@ -9,6 +9,7 @@
                           [--truncation PSI] [--out samples.png|.npz|.gif|FOLDER]
     artifex-train interpolate runs/dcgan [--steps 60] [--out walk.gif]
     artifex-train style-mix runs/stylegan [--rows 4] [--columns 4] [--layer L] [--out mix.png]
+    artifex-train check runs/dcgan
 
 ``train`` resumes from the run folder's latest checkpoint when there is one, so the same
 command continues a run after a crash. ``--set key=value`` changes any field of the
@@ -70,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
         help="change a field by its dotted path; may be repeated",
     )  # fmt: skip
+    from artifex.generative_models.training import _distributed
+
+    _distributed.add_arguments(train)  # --distributed, --coordinator, ...
     commands.add_parser("presets", help="list the presets")
     evaluate = commands.add_parser(
         "evaluate", parents=[debug],
@@ -86,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     from artifex.generative_models.training.generate import add_commands
 
     add_commands(commands)  # generate, interpolate, style-mix
+    from artifex.generative_models.training._check import add_command as add_check
+
+    add_check(commands)  # check
+    from artifex.generative_models.training.export import add_command as add_export
+
+    add_export(commands)  # export
     return parser
 
 
@@ -294,6 +304,17 @@ def _command(args: argparse.Namespace) -> int:
         print(run_command(args))
         return 0
 
+    if args.command == "export":
+        from artifex.generative_models.training.export import run_command as export
+
+        print(f"artifex-train: exported to {export(args)}")
+        return EXIT_DONE
+
+    if args.command == "check":
+        from artifex.generative_models.training._check import run_check
+
+        return run_check(args)
+
     if args.command == "presets":
         for name, build in PRESETS.items():
             experiment = build()
@@ -310,8 +331,11 @@ def _command(args: argparse.Namespace) -> int:
             print(f"  {name}: {value}")
         return EXIT_DONE
 
+    from artifex.generative_models.training import _distributed
     from artifex.generative_models.training.run import run_experiment
 
+    # Before anything else uses JAX: it fixes its devices (and processes) on first use.
+    _distributed.initialize_from(args)
     if args.command == "demo":
         experiment = preset(DEFAULT_PRESET)
         if args.steps is not None:

@@ -44,6 +44,7 @@ from artifex.generative_models.training.callbacks import (
     WriterCallback,
 )
 from artifex.generative_models.training.checkpoints import CheckpointError, CheckpointStore
+from artifex.generative_models.training.data._prefetch import DevicePrefetcher
 from artifex.generative_models.training.devices import DeviceManager
 from artifex.generative_models.training.evaluation import evaluation_from_config
 from artifex.generative_models.training.optimizers import make_optimizer
@@ -207,9 +208,11 @@ class Trainer:
         )
         self.on_sample: Callable[[int], None] | None = None
         self._store: CheckpointStore | None = None
-        self._stop_signal: int | None = None
+        self._stop_signal: int | None = None  # the signal all processes stop for
+        self._signal_received: int | None = None  # the one this process caught
         self._stop_requested = False
         self._last_checkpoint: int | None = None
+        self._feed: DevicePrefetcher[dict[str, jax.Array]] | None = None  # see _open_feed
         self.writers: list[MetricWriter] = list(writers)
         self.callbacks: list[Callback] = [
             *self._default_callbacks(progress),
@@ -243,6 +246,8 @@ class Trainer:
 
     def _open_writers(self) -> list[MetricWriter]:
         """``metrics.jsonl``, the config's TensorBoard and the user's writers (per fit)."""
+        if self.devices.process_index != 0:
+            return []  # a multi-process run logs once, from process 0
         opened: list[MetricWriter] = [JsonlWriter(self.workdir / "metrics.jsonl")]
         logging = self.config.logging
         if logging.tensorboard and logging.log_dir is not None:  # the config requires one
@@ -287,6 +292,7 @@ class Trainer:
         """
         if rules == self.rules:
             return
+        self._rewind_feed()  # batches prepared ahead were checked against the old rules
         modules = self._modules()
         rules.enter(modules[:2])
         rules.enter(self._players)
@@ -311,8 +317,12 @@ class Trainer:
     def checkpoints(self) -> CheckpointStore:
         """The run's checkpoint store, in ``workdir/checkpoints``."""
         if self._store is None:
+            # A trainer without data only restores (evaluate, generate): read-only, so that
+            # it leaves alone the unfinished save of a run that may train in the folder.
             self._store = CheckpointStore(
-                self.workdir / "checkpoints", keep_last=self.config.checkpoint.keep_last
+                self.workdir / "checkpoints",
+                keep_last=self.config.checkpoint.keep_last,
+                read_only=self.data is None,
             )
         return self._store
 
@@ -368,11 +378,13 @@ class Trainer:
     def _forget_metrics_after(self, step: int) -> None:
         """Drop logged rows past ``step``: the run continues from there and logs them anew."""
         # Kept in metrics.dropped.jsonl; a torn last line is repaired with a warning.
-        drop_rows_after(self.workdir / "metrics.jsonl", step)
+        if self.devices.process_index == 0:  # the one process that writes the log
+            drop_rows_after(self.workdir / "metrics.jsonl", step)
         self.history = [row for row in self.history if row.get("step", 0) <= step]
 
     def save(self) -> int:
         """Checkpoint the current state now; return its step."""
+        self._rewind_feed()  # the data position saved is the last batch trained on
         step = self.step
         extra: dict[str, Any] = {
             "step": step,
@@ -400,6 +412,7 @@ class Trainer:
         """
         # A stop asked of an earlier fit is not this one's.
         self._stop_signal, self._stop_requested = None, False
+        self._signal_received = None
         if self.data is None:
             raise ValueError(
                 "this Trainer was built without data (data=None, for restoring and "
@@ -422,14 +435,16 @@ class Trainer:
         error: BaseException | None = None
         for callback in self.callbacks:
             callback.on_fit_start(self, start=done, target=target)
+        self._open_feed(k)
         try:
             with _signals_caught(self):
                 while done < target and not self._stop_requested:
                     for callback in self.callbacks:
                         callback.on_dispatch_start(self, step=done)
-                    self.state, metrics = self._step(self.state, self._next_batches(k))
+                    self.state, metrics = self._step(self.state, self._batches(k))
                     done += k
                     pending.append((done, metrics))
+                    self._agree_on_stop()
                     stopping = self._stop_signal is not None or self._stop_requested
                     if done % log_every == 0 or done == target or stopping:
                         self._report(pending, rate)
@@ -446,6 +461,7 @@ class Trainer:
             error = raised
             raise
         finally:
+            self._close_feed()  # first: from here on the data position is the trained one
             for callback in self.callbacks:
                 callback.on_fit_end(self, step=done, error=error)
         self.write_back()
@@ -466,6 +482,29 @@ class Trainer:
         if self.state.ema is not None:
             nnx.update(generator, self.state.ema)
         return generator
+
+    # -- the feed: batches prepared ahead (data.device_prefetch) ---------------------------
+
+    def _open_feed(self, k: int) -> None:
+        """Prepare ``data.device_prefetch`` dispatches of batches ahead, in a thread."""
+        ahead = self.config.data.device_prefetch
+        if ahead:
+            self._feed = DevicePrefetcher(
+                lambda: self._next_batches(k), size=ahead, position=self.data
+            )
+
+    def _batches(self, k: int) -> dict[str, jax.Array]:
+        return self._next_batches(k) if self._feed is None else next(self._feed)
+
+    def _rewind_feed(self) -> None:
+        """Stop the thread; set the data iterator back to the last batch trained on."""
+        if self._feed is not None:
+            self._feed.rewind()
+
+    def _close_feed(self) -> None:
+        if self._feed is not None:
+            self._feed.close()
+            self._feed = None
 
     # -- internals ---------------------------------------------------------------------
 
@@ -508,6 +547,24 @@ class Trainer:
                 for name, array in stacked.items()
             }
         return jax.device_put(stacked, self._batch_sharding)
+
+    def _agree_on_stop(self) -> None:
+        """Stop after this dispatch, in every process, when any one caught a signal.
+
+        A process that stopped alone would leave the others waiting in the next step's
+        collectives; all must save the same checkpoint and stop at the same dispatch. One
+        small all-gather per dispatch (multi-process runs only) shares the signals caught,
+        and the decision is what it returned, the same in every process: a signal that
+        lands while it runs is shared at the next dispatch.
+        """
+        if self.devices.process_count == 1:
+            return  # the signal handler sets _stop_signal itself
+        caught = self._signal_received  # read once
+        from jax.experimental import multihost_utils
+
+        seen = multihost_utils.process_allgather(np.int32(caught or 0))
+        signals = [int(signum) for signum in np.ravel(seen) if signum]
+        self._stop_signal = signals[0] if signals else None
 
     def _report(self, pending: list[tuple[int, dict[str, jax.Array]]], rate: _RecentRate) -> None:
         """Read the newest metrics back, stop on a non-finite loss, tell the callbacks."""
@@ -581,7 +638,9 @@ class _signals_caught:
 
     def __enter__(self) -> None:
         def ask_to_stop(signum: int, frame: Any) -> None:
-            self.trainer._stop_signal = signum
+            self.trainer._signal_received = signum
+            if self.trainer.devices.process_count == 1:  # else decided by _agree_on_stop
+                self.trainer._stop_signal = signum
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             # Outside the main thread signals cannot be caught: they stay with the caller.
