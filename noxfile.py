@@ -125,8 +125,10 @@ def run_pytest(session: nox.Session, *args: str) -> None:
     """pytest on both cores, with the suite's own options from the root pyproject."""
     workers = "auto" if os.cpu_count() and os.cpu_count() > 1 else "0"
     session.run(
-        "pytest", "-n", workers, "--dist", "loadgroup", *args, *session.posargs, env=TEST_ENV
-    )
+        # The slowest tests are listed so that each CI log says where its time went.
+        "pytest", "-n", workers, "--dist", "loadgroup", "--durations=25", *args,
+        *session.posargs, env=TEST_ENV,
+    )  # fmt: skip
 
 
 @nox.session(python=PYTHON, tags=["ci"])

@@ -244,6 +244,7 @@ def test_fakes_move_the_w_average_and_mix_styles():
     np.testing.assert_array_equal(np.asarray(g.w_avg[...]), before)
 
 
+@pytest.mark.slow  # a second-order gradient through the whole generator: main CI session only
 def test_generator_loss_adds_the_penalty_and_updates_the_mean_under_grad():
     gan = StyleGAN2(CONFIG.replace(pl_interval=1), rngs=nnx.Rngs(0))
     rules = gan.training_rules()

@@ -279,7 +279,22 @@ def _params(module: nnx.Module) -> list[jax.Array]:
     return jax.tree.leaves(nnx.state(module, nnx.Param))
 
 
-@pytest.mark.parametrize("name", list(CASES))
+# The largest networks (5-8 s each to compile) run in CI's main session only; a smaller
+# network of each kind stays in every leg of the JAX matrix.
+_HEAVY_CASES = {
+    "cyclegan_generator",
+    "stylegan_discriminator",
+    "conditional_generator",
+    "progressive_generator_stage0",
+    "progressive_generator_stage1",
+    "progressive_discriminator_stage1",
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in _HEAVY_CASES else n for n in CASES],
+)
 def test_bf16_network_computes_in_bf16_with_float32_parameters(name):
     build, inputs, options = CASES[name]
     args = inputs()

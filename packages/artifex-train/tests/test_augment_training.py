@@ -160,6 +160,7 @@ def plain(tmp_path_factory):
     [{"kind": "diffaugment"}, {"kind": "ada", "p": 0.5, "target": None}, {"xflip": True}],
     ids=["diffaugment", "ada-fixed-p", "xflip"],
 )
+@pytest.mark.slow  # trains end to end; run by CI's main session, not the JAX-matrix legs (CI time)
 def test_each_mode_trains_and_changes_what_d_sees(tmp_path, plain, augment):
     run = Trainer(
         DCGAN(MODEL, rngs=nnx.Rngs(0)), Digits(), config(tmp_path / "a", steps=2, **augment)
@@ -171,6 +172,7 @@ def test_each_mode_trains_and_changes_what_d_sees(tmp_path, plain, augment):
     assert (run.state.augment is None) == (augment.get("kind") != "ada")
 
 
+@pytest.mark.slow  # trains end to end; run by CI's main session, not the JAX-matrix legs (CI time)
 def test_ada_at_p_zero_is_the_plain_loss_and_generator_gradients_pass():
     model = DCGAN(MODEL, rngs=nnx.Rngs(0))
     plain = model.training_rules()
@@ -199,6 +201,7 @@ def test_ada_at_p_zero_is_the_plain_loss_and_generator_gradients_pass():
     assert all(np.isfinite(norms)) and sum(norms) > 0
 
 
+@pytest.mark.slow  # trains end to end; run by CI's main session, not the JAX-matrix legs (CI time)
 def test_conditional_labels_pass_untouched_and_bf16_trains(tmp_path):
     labels = ConditionalParams(num_classes=10)
     model = ConditionalGANConfig(

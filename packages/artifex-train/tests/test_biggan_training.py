@@ -95,6 +95,7 @@ def uninterrupted(tmp_path_factory):
     return run, history
 
 
+@pytest.mark.slow  # trains end to end; run by CI's main session, not the JAX-matrix legs (CI time)
 def test_biggan_trains_a_few_steps_with_labels_from_the_data(uninterrupted):
     model = BigGAN(MODEL, rngs=nnx.Rngs(params=0, dropout=1))
     rules = model.training_rules()

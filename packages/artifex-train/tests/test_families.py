@@ -142,6 +142,7 @@ def _stylegan(mixing):
     return StyleGAN(config, rngs=nnx.Rngs(0))
 
 
+@pytest.mark.slow  # trains end to end; run by CI's main session, not the JAX-matrix legs (CI time)
 def test_stylegan_trains_with_noise_and_style_mixing(tmp_path):
     model = _stylegan(mixing=0.9)
     before = params_of(model.generator.mapping)
@@ -172,6 +173,7 @@ def test_progressive_fade_in_follows_the_config_schedule():
         assert float(in_force.alpha(jnp.asarray(step))) == pytest.approx(alpha), step
 
 
+@pytest.mark.slow  # trains end to end; run by CI's main session, not the JAX-matrix legs (CI time)
 def test_progressive_gan_grows_through_its_stages_while_training(tmp_path):
     model = _progressive()
     final = tuple(model.config.generator.output_layout.shape)
@@ -205,6 +207,7 @@ def _cyclegan():
     )
 
 
+@pytest.mark.slow  # trains end to end; run by CI's main session, not the JAX-matrix legs (CI time)
 def test_cyclegan_losses_match_the_models_own_objective(tmp_path):
     model = _cyclegan()
     data = Images((8, 8, 1), domains=True, seed=5)

@@ -60,6 +60,11 @@ def make_run(folder, name):
     return folder, trainer
 
 
+# Every test here reads run folders the module fixture trains (~40 s of CPU): CI's main
+# session runs them, the JAX-matrix legs and the isolated install leave them out (CI time).
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
@@ -220,7 +225,6 @@ def site_packages_view(view):
     return view
 
 
-@pytest.mark.slow
 def test_an_exported_generator_runs_without_artifex_and_matches_the_library(runs, tmp_path):
     import json
     import subprocess

@@ -251,12 +251,14 @@ def test_the_eight_device_run_really_splits_the_batch_over_eight_devices(runs):
     # ... and every batch is split along its batch axis: (K, n_critic, 16, 4) in pieces of
     # (K, n_critic, 2, 4), one per device. A trainer that ignored its device manager would
     # leave the batch (and the state) on one device.
-    assert len(eight["batches"]) == STEPS // 2
+    # (One batch per dispatch, plus those the device prefetch placed ahead: data.device_prefetch
+    # = 2 queued and 1 in preparation at most, which an iterator without a position keeps.)
+    assert STEPS // 2 <= len(eight["batches"]) <= STEPS // 2 + 3
     for batch in eight["batches"]:
         assert batch["shape"] == [2, 1, BATCH, 4]
         assert batch["devices"] == 8
         assert batch["shard_shapes"] == [[2, 1, BATCH // 8, 4]]
-    assert len(one["batches"]) == STEPS // 2
+    assert STEPS // 2 <= len(one["batches"]) <= STEPS // 2 + 3
     assert all(b["devices"] == 1 and b["shard_shapes"] == [b["shape"]] for b in one["batches"])
 
 
