@@ -8,6 +8,7 @@ happen before anything is compiled.
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -274,8 +275,11 @@ def test_check_names_a_flipped_array_and_damaged_json(run, capsys):
     captured = capsys.readouterr()
     step2, step4 = captured.out.splitlines()
     assert step2 == "step 2: DAMAGED: its extra does not match its CRC-32"
-    assert step4.startswith("step 4: DAMAGED: the array nets/"), step4
-    assert step4.endswith("does not match its CRC-32"), step4
+    # (Which array the largest data file holds is orbax's choice and differs by version:
+    # nets/... here, ema/... on jax 0.12's orbax; the line names it either way.)
+    assert re.fullmatch(
+        r"step 4: DAMAGED: the array (nets|ema|opt)\S*/\S+ does not match its CRC-32", step4
+    ), step4
     assert "2 of 2 checkpoints damaged: [2, 4]" in captured.err
     assert "Traceback" not in captured.err
 
@@ -303,7 +307,7 @@ def test_a_damaged_newest_checkpoint_is_named_skipped_and_the_run_finishes(run, 
     assert f"checkpoint step 4 in {run / 'checkpoints'} could not be read" in warning
     assert "other checkpoints kept: [2]; trying the one before" in warning
     if damage == "flip":
-        assert "the array nets/" in warning and "does not match its CRC-32" in warning
+        assert re.search(r"the array \S+/\S+ does not match its CRC-32", warning), warning
     err = capfd.readouterr().err
     assert "Traceback" not in err and "Event loop is closed" not in err, err
     # Resumed from step 2: steps 3..6 trained anew, the damaged step 4 replaced.
