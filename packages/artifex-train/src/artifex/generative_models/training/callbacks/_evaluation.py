@@ -134,6 +134,7 @@ class Evaluation(Callback):
                 "latents, not translations"
             )
         split = NamedSharding(devices.mesh, PartitionSpec(devices.axis_name))
+        whole = NamedSharding(devices.mesh, PartitionSpec())
         size, view, extractor, kid = self.batch_size, self.view, self.extractor, self.kid
 
         def moments(
@@ -144,8 +145,13 @@ class Evaluation(Callback):
             # The batch lives split over the mesh; the sums below reduce across devices.
             images = jax.lax.with_sharding_constraint(images, split)
             features = extractor.apply(weights, view(images)).reshape(size, -1)
-            # Without KID the features never leave the devices.
-            return feature_moments(features), features.astype(jnp.float32) if kid else None
+            # Without KID the features never leave the devices. With it they are gathered
+            # whole onto every device: in a multi-process run a host can read only an array
+            # it holds whole, not one split over the other processes' devices.
+            if not kid:
+                return feature_moments(features), None
+            gathered = jax.lax.with_sharding_constraint(features.astype(jnp.float32), whole)
+            return feature_moments(features), gathered
 
         program = jax.jit(moments)
         self._programs[key] = program
