@@ -420,6 +420,13 @@ def test_only_process_zero_writes_the_run_files_and_both_write_checkpoints(runs)
     ]
     # Process 1 did not refuse the folder process 0 had locked: both trained (exit 0).
     assert "artifex-train: done" in runs["two"].text(1)
+    # The state is replicated over both processes' devices (so not fully addressable by
+    # either): every array still has its CRC-32, and the checkpoint verifies.
+    from artifex.generative_models.training.checkpoints import verify_checkpoint
+
+    layout = json.loads((checkpoint / "layout" / "metadata").read_text())
+    assert layout["arrays"] and all("crc32" in entry for entry in layout["arrays"].values())
+    assert verify_checkpoint(checkpoint) == []
 
 
 @pytest.mark.slow
