@@ -41,14 +41,21 @@ def _numpy_conv_transpose(x: np.ndarray, w: np.ndarray, stride: int, pads) -> np
     return y
 
 
+# 8 output features: the value by phases; 3: XLA's own value (thin outputs), phase gradients.
 @pytest.mark.parametrize(
-    ("size", "kernel", "padding"),
-    [((4, 4), 4, "SAME"), ((3, 5), 4, "VALID"), ((5, 3), 3, (1, 1)), ((3, 3), 4, (2, 1))],
+    ("size", "kernel", "padding", "features"),
+    [
+        ((4, 4), 4, "SAME", 8),
+        ((3, 5), 4, "VALID", 8),
+        ((5, 3), 3, (1, 1), 8),
+        ((3, 3), 4, (2, 1), 8),
+        ((4, 4), 4, "SAME", 3),
+    ],
 )
-def test_dilated_conv_equals_plain_and_numpy(size, kernel, padding):
+def test_dilated_conv_equals_plain_and_numpy(size, kernel, padding, features):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2, *size, 3)).astype(np.float32)
-    w = rng.normal(size=(kernel, kernel, 3, 4)).astype(np.float32)
+    w = rng.normal(size=(kernel, kernel, 3, features)).astype(np.float32)
     pads = (transpose_padding(kernel, 2, padding),) * 2
     plain = lambda x, w: lax.conv_general_dilated(  # noqa: E731
         x, w, (1, 1), pads, lhs_dilation=(2, 2), dimension_numbers=DN
@@ -63,6 +70,20 @@ def test_dilated_conv_equals_plain_and_numpy(size, kernel, padding):
     want = jax.grad(lambda a, b: jnp.sum(plain(a, b) * g), (0, 1))(x, w)
     for a, b in zip(got, want, strict=True):
         np.testing.assert_allclose(a, b, **TOL)
+
+
+@pytest.mark.parametrize(("features", "xla_value"), [(3, True), (8, False)])
+def test_dilated_conv_value_is_xla_own_only_for_thin_outputs(features, xla_value):
+    # The rule of _MIN_PHASE_FEATURES: an lhs-dilated convolution appears in the value's
+    # program only below 8 output features; the backward pass never holds one.
+    x = jnp.zeros((1, 4, 4, 8))
+    w = jnp.zeros((4, 4, 8, features))
+    pads = ((2, 2), (2, 2))
+    value = str(jax.make_jaxpr(lambda a, b: dilated_conv(a, b, (2, 2), pads))(x, w))
+    assert ("lhs_dilation=(2, 2)" in value) is xla_value
+    y, pullback = jax.vjp(lambda a, b: dilated_conv(a, b, (2, 2), pads), x, w)
+    backward = str(jax.make_jaxpr(pullback)(y))
+    assert "conv_general_dilated" in backward and "lhs_dilation=(2, 2)" not in backward
 
 
 def test_dilated_conv_gradient_against_finite_differences():
@@ -83,11 +104,14 @@ def test_dilated_conv_gradient_against_finite_differences():
     assert grad[0, 1, 2, 1] == pytest.approx(float(numeric), rel=1e-6)
 
 
-@pytest.mark.parametrize(("size", "pads"), [((8, 8), ((1, 1), (1, 1))), ((7, 5), ((1, 2), (0, 1)))])
-def test_strided_conv_equals_plain(size, pads):
+# The input gradient has the input's features: 8 by phases, 3 by XLA's own (thin) value.
+@pytest.mark.parametrize(
+    ("size", "pads", "features"), [((8, 8), ((1, 1), (1, 1)), 3), ((7, 5), ((1, 2), (0, 1)), 8)]
+)
+def test_strided_conv_equals_plain(size, pads, features):
     rng = np.random.default_rng(2)
-    x = rng.normal(size=(2, *size, 3)).astype(np.float32)
-    w = rng.normal(size=(4, 4, 3, 4)).astype(np.float32)
+    x = rng.normal(size=(2, *size, features)).astype(np.float32)
+    w = rng.normal(size=(4, 4, features, 4)).astype(np.float32)
     plain = lambda a, b: lax.conv_general_dilated(a, b, (2, 2), pads, dimension_numbers=DN)  # noqa: E731
     y = strided_conv(jnp.asarray(x), jnp.asarray(w), (2, 2), pads)
     np.testing.assert_allclose(y, plain(x, w), **TOL)

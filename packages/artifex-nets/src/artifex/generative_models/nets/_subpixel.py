@@ -149,6 +149,24 @@ def _phases_conv(x: jax.Array, w: jax.Array, strides: Sequence[int], pads: Pads)
     return y[:, :out_h, :out_w]
 
 
+# Below this many output features XLA's own lhs-dilated convolution computes the primal
+# faster than the phases: their GEMMs are too thin and the interleave of a thin array costs
+# more than the skipped zeros save. At batch 64, 32->64 pixels, 64 input features, XLA's /
+# the phases' forward ms: 31 / 74 (3 outputs), 123 / 124 (8), 244 / 181 (16), 371 / 211 (32)
+# (benchmarks/results/cpu_speed_session6.md). The gradients keep the phase form: XLA's
+# kernel gradient on the dilated input is the slow part at every width.
+_MIN_PHASE_FEATURES = 8
+
+
+def _dilated_primal(x: jax.Array, w: jax.Array, strides: Sequence[int], pads: Pads) -> jax.Array:
+    """The lhs-dilated convolution's value: by phases, or XLA's own for thin outputs."""
+    if w.shape[3] < _MIN_PHASE_FEATURES:
+        return lax.conv_general_dilated(
+            x, w, (1, 1), pads, lhs_dilation=tuple(strides), dimension_numbers=_DIMENSIONS
+        )
+    return _phases_conv(x, w, strides, pads)
+
+
 def _flip_swap(w: jax.Array) -> jax.Array:
     """The kernel of the adjoint: spatially flipped, input and output features swapped."""
     return jnp.swapaxes(w[::-1, ::-1], 2, 3)
@@ -158,16 +176,17 @@ def _flip_swap(w: jax.Array) -> jax.Array:
 def dilated_conv(x: jax.Array, w: jax.Array, strides: tuple[int, int], pads: Pads) -> jax.Array:
     """``lax.conv_general_dilated(x, w, (1, 1), pads, lhs_dilation=strides)``, NHWC/HWIO.
 
-    Computed by phases (no multiplication by an inserted zero), forward and backward.
+    Computed by phases (no multiplication by an inserted zero), forward and backward,
+    except the value for fewer than 8 output features, which is XLA's own (faster there).
     ``pads`` are the ``(low, high)`` pads of the dilated input per spatial axis (may be
     negative). ``lax.conv_transpose(x, w, strides, padding)`` is this with
     ``pads = transpose_padding(...)`` per axis.
     """
-    return _phases_conv(x, w, strides, pads)
+    return _dilated_primal(x, w, strides, pads)
 
 
 def _dilated_fwd(x: jax.Array, w: jax.Array, strides: tuple[int, int], pads: Pads) -> Any:
-    return _phases_conv(x, w, strides, pads), (x, w)
+    return _dilated_primal(x, w, strides, pads), (x, w)
 
 
 def _dilated_bwd(strides: tuple[int, int], pads: Pads, saved: Any, dy: jax.Array) -> Any:
