@@ -14,6 +14,11 @@ later call measures the presets still pending and the table fills in.
     python benchmarks/quality/run.py preset-fid                          # every preset, 3 seeds
     python benchmarks/quality/run.py preset-fid --presets dcgan,stylegan --seeds 1
     python benchmarks/quality/run.py preset-fid --presets dcgan --steps 20 --out /tmp/x  # smoke
+    python benchmarks/quality/run.py preset-fid --presets gan --seeds 1 --work runs/fid
+
+``--work DIR`` keeps each run's folder (``DIR/NAME-seedS``, with its final checkpoint), so
+``artifex-train generate DIR/NAME-seedS`` draws samples of it afterwards; without it the
+folders are temporary.
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ sys.path.insert(0, str(HERE))
 
 RUNS_FILE = Path("quality") / "preset_fid_runs.json"
 """Where, under the results folder, every measured run is kept (the page is built from it)."""
+
+NOTES_FILE = Path("quality") / "preset_fid_notes.md"
+"""The page's hand-written findings, under the results folder: kept beside the runs so that
+a call rebuilding the page keeps them (``--notes`` replaces them for one call)."""
 
 SEEDS = 3
 """Seeds per preset of the protocol: fewer runs are reported as partial."""
@@ -221,13 +230,26 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
         "--steps", type=int, default=None, help="iterations (default: the preset's; smoke runs)"
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
-    parser.add_argument("--work", type=Path, default=None, help="run folders (default: temporary)")
-    parser.add_argument("--notes", type=Path, default=None, help="Markdown added to the page")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="keep each run folder here (default: temporary, deleted)",
+    )
+    parser.add_argument(
+        "--notes",
+        type=Path,
+        default=None,
+        help=f"Markdown added to the page (default: {NOTES_FILE.as_posix()} of --out, if any)",
+    )
     args = parser.parse_args(argv)
     names = args.presets.split(",")
     unknown = [n for n in names if n not in PRESETS]
     if unknown:
         parser.error(f"unknown presets {unknown}; presets: {', '.join(PRESETS)}")
+    if args.notes is not None and not args.notes.is_file():
+        # Checked before any training: the page is written only after the runs.
+        parser.error(f"--notes {args.notes}: no such file; give a Markdown file or leave it out")
     from mode_coverage import machine
 
     kept_path = args.out / RUNS_FILE
@@ -255,7 +277,14 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
         steps_of.update(dict.fromkeys(names, args.steps))
     rows = summarize(kept(), list(PRESETS), steps_of)
     print(table(rows))
-    notes = args.notes.read_text() if args.notes else ""
+    kept_notes = args.out / NOTES_FILE
+    notes = (
+        args.notes.read_text()
+        if args.notes
+        else kept_notes.read_text()
+        if kept_notes.exists()
+        else ""
+    )
     (args.out / "quality_presets.md").write_text(report(rows, kept(), machine(), notes))
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     with (args.out / "quality.jsonl").open("a") as sink:
