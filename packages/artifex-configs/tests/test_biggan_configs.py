@@ -68,3 +68,49 @@ def test_model_refuses_other_networks_and_negative_weights():
     other = DISCRIMINATOR.replace(conditional=ConditionalParams(num_classes=3, embedding_dim=16))
     with pytest.raises(ValueError, match=r"num_classes=3 does not match"):
         BigGANConfig(generator=GENERATOR, discriminator=other)
+
+
+def test_residual_blocks_round_trip_through_yaml_and_default_to_plain():
+    assert GENERATOR.blocks == DISCRIMINATOR.blocks == "plain"
+    model = BigGANConfig(
+        generator=GENERATOR.replace(blocks="residual"),
+        discriminator=DISCRIMINATOR.replace(blocks="residual"),
+    )
+    text = model.to_yaml()
+    assert "blocks: residual" in text
+    back = BigGANConfig.from_yaml(text)
+    assert back == model and back.generator.blocks == back.discriminator.blocks == "residual"
+
+
+@pytest.mark.parametrize(
+    ("config", "changes", "error", "message"),
+    [
+        (
+            GENERATOR,
+            {"blocks": "resnet"},
+            ValueError,
+            r"BigGANGeneratorConfig.blocks='resnet': must be one of 'plain', 'residual'",
+        ),
+        (
+            DISCRIMINATOR,
+            {"blocks": True},
+            TypeError,
+            r"BigGANDiscriminatorConfig.blocks=True: expected one of 'plain', 'residual'",
+        ),
+        (
+            DISCRIMINATOR,
+            {"blocks": "residual", "batch_norm": True},
+            ValueError,
+            r"batch_norm=True: must be False with blocks='residual' .*set batch_norm=False",
+        ),
+        (
+            DISCRIMINATOR,
+            {"blocks": "residual", "dropout_rate": 0.2},
+            ValueError,
+            r"dropout_rate=0.2: must be 0 with blocks='residual'",
+        ),
+    ],
+)
+def test_bad_block_options_are_refused(config, changes, error, message):
+    with pytest.raises(error, match=message):
+        config.replace(**changes)

@@ -166,3 +166,26 @@ def test_biggan_resumes_exactly_with_its_power_iteration_vectors_and_bn_statisti
         if jax.dtypes.issubdtype(a.dtype, jax.dtypes.prng_key):
             a, b = jax.random.key_data(a), jax.random.key_data(b)
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+@pytest.mark.slow  # one more compiled trainer
+def test_biggan_with_residual_blocks_trains_a_step_to_finite_losses(tmp_path):
+    residual = MODEL.replace(
+        generator=MODEL.generator.replace(blocks="residual"),
+        discriminator=MODEL.discriminator.replace(blocks="residual"),
+    )
+    model = BigGAN(residual, rngs=nnx.Rngs(params=0, dropout=1))
+    before = _leaves(model, nnx.Param)
+    run = Trainer(model, Digits(), _training(tmp_path, steps=2), progress=False)
+    last = run.fit()[-1]
+    run.write_back()
+    assert last["step"] == 2
+    for name in ("d_loss", "g_loss", "orthogonal"):
+        assert np.isfinite(last[name]), name
+    after = _leaves(run.model, nnx.Param)
+    # Both networks' residual convolutions (main and skip paths) were updated.
+    for net in ("generator", "discriminator"):
+        for conv in ("conv1", "conv2", "skip"):
+            prefix = f"['{net}']['blocks'][1]['{conv}']['layer']['kernel']"
+            (name,) = (n for n in after if n.startswith(prefix))
+            assert not np.array_equal(after[name], before[name]), name

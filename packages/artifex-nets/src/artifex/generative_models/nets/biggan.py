@@ -12,19 +12,27 @@ Layers:
 * :func:`orthogonal_regularization` / :func:`orthogonal_penalty` — BigGAN's
   ``||W^T W * (1 - I)||_F^2`` of one kernel / summed over a module's kernels.
 
-Networks (configs in ``biggan_configs``): :class:`BigGANGenerator` keeps the conditional
-family's upsampling ladder (a dense projection, then transposed convolutions) and
-normalizes every hidden map with :class:`ConditionalBatchNorm` driven by one shared class
-embedding; :class:`BigGANDiscriminator` keeps the strided ladder, sums the last map over its
-positions and scores it with a :class:`ProjectionHead`. Either may hold one
-:class:`SelfAttention` block after the map of height ``self_attention_at``. Spectral
-normalization (on by default) wraps every convolution and dense layer.
+* :class:`ResidualUpBlock` / :class:`ResidualDownBlock` — BigGAN's generator and
+  discriminator residual blocks (``blocks="residual"``).
+
+Networks (configs in ``biggan_configs``): :class:`BigGANGenerator` has a dense projection,
+then either the conditional family's upsampling ladder of transposed convolutions, every
+hidden map normalized with :class:`ConditionalBatchNorm` (``blocks="plain"``), or
+:class:`ResidualUpBlock` s (``blocks="residual"``); all norms are driven by one shared
+class embedding. :class:`BigGANDiscriminator` has the strided ladder or
+:class:`ResidualDownBlock` s, sums the last map over its positions and scores it with a
+:class:`ProjectionHead`. Either may hold one :class:`SelfAttention` block after the map of
+height ``self_attention_at``. Spectral normalization (on by default) wraps every
+convolution and dense layer.
 
 References:
     Miyato, Koyama. "cGANs with Projection Discriminator", ICLR 2018.
     https://arxiv.org/abs/1802.05637
     Zhang, Goodfellow, Metaxas, Odena. "Self-Attention Generative Adversarial Networks",
     ICML 2019. https://arxiv.org/abs/1805.08318
+    Miyato, Kataoka, Koyama, Yoshida. "Spectral Normalization for Generative Adversarial
+    Networks", ICLR 2018 (the residual networks' "optimized" first D block).
+    https://arxiv.org/abs/1802.05957
     Brock, Donahue, Simonyan. "Large Scale GAN Training for High Fidelity Natural Image
     Synthesis", ICLR 2019. https://arxiv.org/abs/1809.11096
 """
@@ -33,6 +41,7 @@ from __future__ import annotations
 
 import math
 import typing
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -76,6 +85,8 @@ __all__ = [
     "BigGANGenerator",
     "ConditionalBatchNorm",
     "ProjectionHead",
+    "ResidualDownBlock",
+    "ResidualUpBlock",
     "SelfAttention",
     "orthogonal_penalty",
     "orthogonal_regularization",
@@ -343,6 +354,186 @@ class ProjectionHead(nnx.Module):
         return _apply(self.psi, h, training)[:, 0] + projection
 
 
+def upsample_nearest(x: jax.Array) -> jax.Array:
+    """An NHWC map doubled in height and width, every value repeated in a 2x2 square."""
+    return jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2)
+
+
+def average_pool(x: jax.Array) -> jax.Array:
+    """An NHWC map halved in height and width by 2x2 average pooling (even sizes)."""
+    batch, height, width, channels = x.shape
+    return x.reshape(batch, height // 2, 2, width // 2, 2, channels).mean(axis=(2, 4))
+
+
+def _conv(
+    features_in: int,
+    features_out: int,
+    size: int,
+    *,
+    spectral_norm: bool,
+    dtype: Any,
+    param_dtype: Any,
+    rngs: nnx.Rngs,
+) -> nnx.Module:
+    """A ``size x size`` stride-1 "SAME" convolution (in :class:`SpectralNorm` when asked)."""
+    layer = nnx.Conv(
+        features_in,
+        features_out,
+        (size, size),
+        padding="SAME",
+        dtype=dtype,
+        param_dtype=param_dtype,
+        rngs=rngs,
+    )
+    return _maybe_spectral(layer, spectral_norm, rngs)
+
+
+Activation = Callable[[jax.Array], jax.Array]
+
+
+class _ResidualConvs(nnx.Module):
+    """The convolutions both residual blocks have.
+
+    3x3 ``in -> out`` and 3x3 ``out -> out`` on the main path, 1x1 ``in -> out`` on the
+    skip path.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        spectral_norm: bool,
+        dtype: Any,
+        param_dtype: Any,
+        rngs: nnx.Rngs,
+    ):
+        layer: dict[str, Any] = {
+            "spectral_norm": spectral_norm,
+            "dtype": dtype,
+            "param_dtype": param_dtype,
+            "rngs": rngs,
+        }
+        self.conv1 = _conv(in_features, out_features, 3, **layer)
+        self.conv2 = _conv(out_features, out_features, 3, **layer)
+        self.skip = _conv(in_features, out_features, 1, **layer)
+
+
+class ResidualUpBlock(_ResidualConvs):
+    """BigGAN's generator block: ``main(x) + skip(x)`` at twice the height and width.
+
+    ``main``: CBN, activation, x2 nearest upsampling, 3x3 convolution, CBN, activation,
+    3x3 convolution; ``skip``: x2 nearest upsampling, 1x1 convolution. Both norms take
+    the same condition (the shared embedding, with the block's chunk of ``z`` under the
+    hierarchical latent).
+
+    Args:
+        in_features: Channels of ``x``.
+        out_features: Channels of the output.
+        condition_features: Size of the condition vector.
+        spectral_norm: Spectral normalization of the convolutions and the norms' maps.
+        dtype: Compute dtype.
+        param_dtype: Parameter dtype.
+        rngs: Initialisation randomness.
+
+    Attributes:
+        norm1: :class:`ConditionalBatchNorm` of the input.
+        conv1: 3x3 convolution ``in -> out`` after the upsampling.
+        norm2: :class:`ConditionalBatchNorm` of ``conv1``'s output.
+        conv2: 3x3 convolution ``out -> out``.
+        skip: 1x1 convolution ``in -> out`` of the upsampled input.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        condition_features: int,
+        *,
+        spectral_norm: bool = False,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
+        rngs: nnx.Rngs,
+    ):
+        layer: dict[str, Any] = {
+            "spectral_norm": spectral_norm,
+            "dtype": dtype,
+            "param_dtype": param_dtype,
+            "rngs": rngs,
+        }
+        super().__init__(in_features, out_features, **layer)
+        self.norm1 = ConditionalBatchNorm(in_features, condition_features, **layer)
+        self.norm2 = ConditionalBatchNorm(out_features, condition_features, **layer)
+
+    def __call__(
+        self, x: jax.Array, condition: jax.Array, *, act: Activation, training: bool
+    ) -> jax.Array:
+        """The block's output ``(B, 2H, 2W, out)`` of an NHWC map ``x`` and ``condition``."""
+        h = act(self.norm1(x, condition, training=training))
+        h = _apply(self.conv1, upsample_nearest(h), training)
+        h = act(self.norm2(h, condition, training=training))
+        h = _apply(self.conv2, h, training)
+        return h + _apply(self.skip, upsample_nearest(x), training)
+
+
+class ResidualDownBlock(_ResidualConvs):
+    """BigGAN's discriminator block: ``main(x) + skip(x)`` at half the height and width.
+
+    ``main``: activation, 3x3 convolution, activation, 3x3 convolution, 2x2 average
+    pooling; ``skip``: 1x1 convolution, then pooling. The first block of a network reads
+    the image itself, so it has no leading activation (``preactivation=False``, SNGAN's
+    "optimized" block) and pools before its 1x1 convolution (the same linear map, on a
+    quarter of the positions).
+
+    Args:
+        in_features: Channels of ``x``.
+        out_features: Channels of the output.
+        preactivation: Apply the activation to ``x`` first (False for the first block).
+        spectral_norm: Spectral normalization of the three convolutions.
+        dtype: Compute dtype.
+        param_dtype: Parameter dtype.
+        rngs: Initialisation randomness.
+
+    Attributes:
+        preactivation: See Args.
+        conv1: 3x3 convolution ``in -> out``.
+        conv2: 3x3 convolution ``out -> out``.
+        skip: 1x1 convolution ``in -> out``.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        preactivation: bool = True,
+        spectral_norm: bool = False,
+        dtype: Any = None,
+        param_dtype: Any = jnp.float32,
+        rngs: nnx.Rngs,
+    ):
+        super().__init__(
+            in_features,
+            out_features,
+            spectral_norm=spectral_norm,
+            dtype=dtype,
+            param_dtype=param_dtype,
+            rngs=rngs,
+        )
+        self.preactivation = preactivation
+
+    def __call__(self, x: jax.Array, *, act: Activation, training: bool) -> jax.Array:
+        """The block's output ``(B, H/2, W/2, out)`` of an NHWC map ``x``."""
+        h = act(x) if self.preactivation else x
+        h = _apply(self.conv1, h, training)
+        h = average_pool(_apply(self.conv2, act(h), training))
+        if self.preactivation:
+            skip = average_pool(_apply(self.skip, x, training))
+        else:
+            skip = _apply(self.skip, average_pool(x), training)
+        return h + skip
+
+
 # -- networks -------------------------------------------------------------------------
 
 
@@ -370,6 +561,23 @@ def _attention(
     return index, SelfAttention(widths[index], **layer)
 
 
+def _residual_sizes(owner: str, size: tuple[int, int], blocks: int) -> list[tuple[int, int]]:
+    """The map sizes of ``blocks`` residual blocks from ``size`` down, each one halving.
+
+    Raises:
+        ValueError: ``size`` is not divisible by ``2 ** blocks``.
+    """
+    factor = 2**blocks
+    if size[0] % factor or size[1] % factor:
+        raise ValueError(
+            f"{owner}: blocks='residual' resamples by 2 in each of the {blocks} blocks, so "
+            f"the image height and width must be divisible by {factor}; got "
+            f"{size[0]}x{size[1]}: use fewer hidden_dims, another image size or "
+            "blocks='plain'"
+        )
+    return [(size[0] // 2**i, size[1] // 2**i) for i in range(blocks + 1)]
+
+
 def _options(owner: str, config_class: type, config: Any, options: dict[str, Any]) -> Any:
     options = _conditional_options(owner, config_class, config, options)
     return build_config(config_class, config, options, owner=owner)
@@ -386,6 +594,12 @@ class BigGANGenerator(Network):
     the norm's own chunk of ``z`` under ``hierarchical_latent``). The feature-map sizes
     follow the ladder of :class:`~artifex.generative_models.nets.conv.ConvGenerator`.
 
+    With ``blocks="residual"`` the projected map (``hidden_dims[0]`` channels, the output
+    size over ``2 ** len(hidden_dims)``) goes through one :class:`ResidualUpBlock` per
+    entry of ``hidden_dims`` (block ``i``'s condition: the shared embedding, with chunk
+    ``i + 1`` of ``z`` under ``hierarchical_latent``), then batch norm, the activation, a
+    3x3 convolution to the image channels and ``output_activation``.
+
     Args:
         config: A :class:`BigGANGeneratorConfig`; or None and its fields as keywords
             (``num_classes`` / ``embedding_dim`` become ``conditional``).
@@ -399,8 +613,9 @@ class BigGANGenerator(Network):
         layout: The resolved layout.
         feature_sizes: The planned ``(height, width)`` of every map, the output last.
         shared_embedding: The :class:`LabelEmbedding` every norm reads.
+        residual: Whether the network has residual blocks (``blocks="residual"``).
         attention_index: Which hidden map (0: the projected one) the self-attention block
-            follows, or None.
+            follows, or None; with residual blocks, which block.
     """
 
     config: BigGANGeneratorConfig
@@ -413,16 +628,20 @@ class BigGANGenerator(Network):
         cfg = self.config
         layout = cfg.output_layout
         assert layout is not None  # the config requires an image shape
-        _check_transpose_padding(owner, cfg.padding, cfg.kernel_size)
         widths = cfg.hidden_dims
-        sizes = upsampling_ladder(
-            owner,
-            (layout.height, layout.width),
-            len(widths),
-            kernel_size=cfg.kernel_size,
-            stride=cfg.stride,
-            padding=cfg.padding,
-        )
+        self.residual = cfg.blocks == "residual"
+        if self.residual:
+            sizes = _residual_sizes(owner, (layout.height, layout.width), len(widths))[::-1]
+        else:
+            _check_transpose_padding(owner, cfg.padding, cfg.kernel_size)
+            sizes = upsampling_ladder(
+                owner,
+                (layout.height, layout.width),
+                len(widths),
+                kernel_size=cfg.kernel_size,
+                stride=cfg.stride,
+                padding=cfg.padding,
+            )
         precision = layer_dtypes(cfg)
         self.latent_dim = cfg.latent_dim
         self.num_classes = cfg.conditional.num_classes
@@ -441,50 +660,78 @@ class BigGANGenerator(Network):
         self.projection = _maybe_spectral(
             nnx.Linear(chunk, math.prod(self.map_shape), rngs=rngs, **precision), sn, rngs
         )
-        conv: dict[str, Any] = {
-            "transpose": True,
-            "kernel_size": cfg.kernel_size,
-            "stride": cfg.stride,
-            "padding": cfg.padding,
-            "spectral_norm": sn,
-            **precision,
-        }
-        self.convs = nnx.List(
-            [
-                ConvBlock(widths[i - 1], widths[i], output_size=sizes[i], rngs=rngs, **conv)
-                for i in range(1, len(widths))
-            ]
-        )
-        self.norms = nnx.List(
-            [
-                ConditionalBatchNorm(width, condition, spectral_norm=sn, rngs=rngs, **precision)
-                for width in widths
-            ]
-        )
+        if self.residual:
+            # One block per width, each doubling the map; the self-attention block may
+            # follow any of them (BigGAN places it after a block).
+            self.blocks = nnx.List(
+                [
+                    ResidualUpBlock(
+                        widths[max(i - 1, 0)],
+                        widths[i],
+                        condition,
+                        spectral_norm=sn,
+                        rngs=rngs,
+                        **precision,
+                    )
+                    for i in range(len(widths))
+                ]
+            )
+            attention_heights = [h for h, _ in sizes[1:]]
+        else:
+            conv: dict[str, Any] = {
+                "transpose": True,
+                "kernel_size": cfg.kernel_size,
+                "stride": cfg.stride,
+                "padding": cfg.padding,
+                "spectral_norm": sn,
+                **precision,
+            }
+            self.convs = nnx.List(
+                [
+                    ConvBlock(widths[i - 1], widths[i], output_size=sizes[i], rngs=rngs, **conv)
+                    for i in range(1, len(widths))
+                ]
+            )
+            self.norms = nnx.List(
+                [
+                    ConditionalBatchNorm(width, condition, spectral_norm=sn, rngs=rngs, **precision)
+                    for width in widths
+                ]
+            )
+            attention_heights = [h for h, _ in sizes[:-1]]
+        # The attention block is made before the output layer: the order the initial
+        # weights are drawn in, kept from before residual blocks, so the plain preset's
+        # runs stay bitwise the same.
         self.attention_index, attention = _attention(
             owner,
             cfg.self_attention_at,
-            [h for h, _ in sizes[:-1]],
+            attention_heights,
             widths,
-            "hidden feature map",
+            "residual block's output" if self.residual else "hidden feature map",
             spectral_norm=sn,
             rngs=rngs,
             **precision,
         )
         self.attention: SelfAttention | None = nnx.data(attention)
-        self.output_layer = ConvBlock(
-            widths[-1],
-            layout.channels,
-            output_size=sizes[-1],
-            activation=cfg.output_activation,
-            rngs=rngs,
-            **conv,
-        )
+        if self.residual:
+            self.output_norm = nnx.BatchNorm(widths[-1], rngs=rngs, **precision)
+            self.output_layer = _conv(
+                widths[-1], layout.channels, 3, spectral_norm=sn, rngs=rngs, **precision
+            )
+        else:
+            self.output_layer = ConvBlock(
+                widths[-1],
+                layout.channels,
+                output_size=sizes[-1],
+                activation=cfg.output_activation,
+                rngs=rngs,
+                **conv,
+            )
 
     def _conditions(self, z: jax.Array, shared: jax.Array) -> tuple[jax.Array, list[jax.Array]]:
         """``z``'s part for the projection and the condition of each norm."""
         if not self.hierarchical:
-            return z, [shared] * len(self.norms)
+            return z, [shared] * len(self.config.hidden_dims)
         chunks = jnp.split(z, self.n_chunks, axis=-1)
         return chunks[0], [jnp.concatenate([shared, part], axis=-1) for part in chunks[1:]]
 
@@ -506,6 +753,15 @@ class BigGANGenerator(Network):
         act = activation_fn(self.config.activation, self.config.leaky_relu_slope)
         start, conditions = self._conditions(z, self.shared_embedding(labels).astype(z.dtype))
         x = _apply(self.projection, start, training).reshape(z.shape[0], *self.map_shape)
+        if self.residual:
+            for index, block in enumerate(self.blocks):
+                x = block(x, conditions[index], act=act, training=training)
+                if self.attention is not None and index == self.attention_index:
+                    x = self.attention(x, training=training)
+            x = act(self.output_norm(x, use_running_average=not training))
+            output_act = activation_fn(self.config.output_activation)
+            x = output_act(_apply(self.output_layer, x, training))
+            return from_nhwc(x, self.layout)
         for index, norm in enumerate(self.norms):
             if index > 0:
                 x = self.convs[index - 1](x, training=training)
@@ -524,6 +780,10 @@ class BigGANDiscriminator(Network):
     or logits as ``score_type`` says (logits under the hinge loss); :meth:`logits`
     always returns logits.
 
+    With ``blocks="residual"`` each entry of ``hidden_dims`` is a
+    :class:`ResidualDownBlock` (the first without its leading activation), and the
+    activation is applied to the last map before the sum pooling.
+
     Args:
         config: A :class:`BigGANDiscriminatorConfig` with an ``input_shape``; or None and
             its fields as keywords.
@@ -536,7 +796,10 @@ class BigGANDiscriminator(Network):
         layout: The resolved layout.
         score_type: ``"probabilities"`` or ``"logits"``.
         feature_sizes: The planned sizes of the input and of every layer's output.
-        attention_index: Which strided layer the self-attention block follows, or None.
+        residual: Whether the network has residual blocks (``blocks="residual"``).
+        blocks: The :class:`ConvBlock` s (plain) or :class:`ResidualDownBlock` s.
+        attention_index: Which strided layer or residual block the self-attention block
+            follows, or None.
         head: The :class:`ProjectionHead`.
     """
 
@@ -555,14 +818,18 @@ class BigGANDiscriminator(Network):
                 "arrays or (C, H, W) for NCHW arrays"
             )
         widths = cfg.hidden_dims
-        sizes = downsampling_ladder(
-            owner,
-            (layout.height, layout.width),
-            len(widths),
-            kernel_size=cfg.kernel_size,
-            stride=cfg.stride,
-            padding=cfg.padding,
-        )
+        self.residual = cfg.blocks == "residual"
+        if self.residual:
+            sizes = _residual_sizes(owner, (layout.height, layout.width), len(widths))
+        else:
+            sizes = downsampling_ladder(
+                owner,
+                (layout.height, layout.width),
+                len(widths),
+                kernel_size=cfg.kernel_size,
+                stride=cfg.stride,
+                padding=cfg.padding,
+            )
         precision = layer_dtypes(cfg)
         sn = cfg.use_spectral_norm
         self.input_shape = layout.shape
@@ -571,8 +838,21 @@ class BigGANDiscriminator(Network):
         self.score_type = cfg.resolved_score_type(None)
         self.feature_sizes = tuple(sizes)
         in_widths = (layout.channels, *widths[:-1])
-        self.blocks = nnx.List(
-            [
+        blocks: list[nnx.Module]
+        if self.residual:
+            blocks = [
+                ResidualDownBlock(
+                    in_widths[i],
+                    widths[i],
+                    preactivation=i > 0,
+                    spectral_norm=sn,
+                    rngs=rngs,
+                    **precision,
+                )
+                for i in range(len(widths))
+            ]
+        else:
+            blocks = [
                 ConvBlock(
                     in_widths[i],
                     widths[i],
@@ -590,13 +870,13 @@ class BigGANDiscriminator(Network):
                 )
                 for i in range(len(widths))
             ]
-        )
+        self.blocks = nnx.List(blocks)
         self.attention_index, attention = _attention(
             owner,
             cfg.self_attention_at,
             [h for h, _ in sizes[1:]],
             widths,
-            "strided layer's output",
+            "residual block's output" if self.residual else "strided layer's output",
             spectral_norm=sn,
             rngs=rngs,
             **precision,
@@ -613,10 +893,17 @@ class BigGANDiscriminator(Network):
 
     def features(self, x: jax.Array, training: bool) -> jax.Array:
         """The pooled features ``h`` ``(B, hidden_dims[-1])`` of an NHWC batch."""
+        act = activation_fn(self.config.activation, self.config.leaky_relu_slope)
         for index, block in enumerate(self.blocks):
-            x = block(x, training=training)
+            if self.residual:
+                x = block(x, act=act, training=training)
+            else:
+                x = block(x, training=training)
             if self.attention is not None and index == self.attention_index:
                 x = self.attention(x, training=training)
+        if self.residual:
+            # A residual block's sum is not activated; BigGAN activates before pooling.
+            x = act(x)
         return jnp.sum(x, axis=(1, 2))
 
     def logits(self, x: jax.Array, labels: jax.Array, training: bool | None = None) -> jax.Array:

@@ -9,8 +9,11 @@
     ConditionalGANConfig
     └── BigGANConfig                hinge loss, orthogonal regularization of G
 
-The networks keep the convolutional ladder of the conditional family (``hidden_dims``,
-``kernel_size``, ``stride``, ``padding``); what changes is how the label enters (see
+With ``blocks="plain"`` (the default) the networks keep the convolutional ladder of the
+conditional family (``hidden_dims``, ``kernel_size``, ``stride``, ``padding``); with
+``blocks="residual"`` every entry of ``hidden_dims`` is one of BigGAN's residual blocks
+(3x3 convolutions, x2 nearest upsampling in G, 2x2 average pooling in D, a 1x1
+convolution on the skip path). Either way the label enters as in BigGAN (see
 ``artifex.generative_models.nets.biggan``). Spectral normalization is on by default in
 both networks.
 
@@ -21,6 +24,8 @@ References:
     Synthesis", ICLR 2019.
 """
 
+from typing import Literal
+
 from artifex.generative_models.core.configuration._fields import LossType, check_non_negative
 from artifex.generative_models.core.configuration.base import config_dataclass
 from artifex.generative_models.core.configuration.gan_config import ConditionalGANConfig
@@ -29,7 +34,11 @@ from artifex.generative_models.core.configuration.network_configs import (
     ConditionalGeneratorConfig,
 )
 
-__all__ = ["BigGANConfig", "BigGANDiscriminatorConfig", "BigGANGeneratorConfig"]
+__all__ = ["BigGANConfig", "BigGANDiscriminatorConfig", "BigGANGeneratorConfig", "BlockKind"]
+
+#: How a BigGAN network stacks its ``hidden_dims``: the conditional family's (transposed)
+#: convolution ladder, or BigGAN's residual blocks.
+BlockKind = Literal["plain", "residual"]
 
 
 def _check_attention(config: "BigGANGeneratorConfig | BigGANDiscriminatorConfig") -> None:
@@ -58,8 +67,17 @@ class BigGANGeneratorConfig(ConditionalGeneratorConfig):
             None: no self-attention.
         hierarchical_latent: Split ``z`` into ``len(hidden_dims) + 1`` equal chunks: the
             first feeds the projection, each other one joins the shared embedding of one
-            conditional batch norm. ``latent_dim`` must then be divisible by the number of
+            conditional batch norm (of one residual block, both its norms, with
+            ``blocks="residual"``). ``latent_dim`` must then be divisible by the number of
             chunks.
+        blocks: ``"plain"``: the projection and each later ``hidden_dims`` entry (a
+            transposed convolution) are followed by conditional batch norm and the
+            activation. ``"residual"``: BigGAN's up-blocks, one per ``hidden_dims`` entry
+            (CBN, activation, x2 nearest upsampling, 3x3 convolution, CBN, activation, 3x3
+            convolution, plus upsampling and a 1x1 convolution on the skip path), then
+            batch norm, the activation and a 3x3 convolution to the image;
+            ``kernel_size``, ``stride`` and ``padding`` are then unused and the output
+            height and width must be divisible by ``2 ** len(hidden_dims)``.
         conditional: See :class:`ConditionalGeneratorConfig`.
         name: See :class:`ConditionalGeneratorConfig`.
         latent_dim: See :class:`ConditionalGeneratorConfig`.
@@ -83,6 +101,7 @@ class BigGANGeneratorConfig(ConditionalGeneratorConfig):
     use_spectral_norm: bool = True
     self_attention_at: int | None = None
     hierarchical_latent: bool = False
+    blocks: BlockKind = "plain"
 
     def _validate(self) -> None:
         super()._validate()
@@ -118,8 +137,16 @@ class BigGANDiscriminatorConfig(ConditionalDiscriminatorConfig):
         embedding_spectral_norm: Spectral normalization of the projection head's class
             embedding table as well (cGANs-proj and BigGAN normalize it). Off by default:
             the ``biggan`` preset's measured numbers were made without it.
-        self_attention_at: Height of the feature map (after a strided layer) a
-            self-attention block follows; None: no self-attention.
+        self_attention_at: Height of the feature map (after a strided layer or a residual
+            block) a self-attention block follows; None: no self-attention.
+        blocks: ``"plain"``: each ``hidden_dims`` entry is a strided convolution and the
+            activation. ``"residual"``: BigGAN's down-blocks, one per entry (activation,
+            3x3 convolution, activation, 3x3 convolution, 2x2 average pooling, plus a 1x1
+            convolution and pooling on the skip path; the first block without the leading
+            activation, SNGAN's "optimized" block), then the activation before the sum
+            pooling; ``kernel_size``, ``stride`` and ``padding`` are then unused, the input
+            height and width must be divisible by ``2 ** len(hidden_dims)``, and
+            ``batch_norm`` and ``dropout_rate`` must stay off.
         conditional: See :class:`ConditionalDiscriminatorConfig`.
         name: See :class:`ConditionalDiscriminatorConfig`.
         input_shape: See :class:`ConditionalDiscriminatorConfig`.
@@ -142,10 +169,26 @@ class BigGANDiscriminatorConfig(ConditionalDiscriminatorConfig):
     use_spectral_norm: bool = True
     embedding_spectral_norm: bool = False
     self_attention_at: int | None = None
+    blocks: BlockKind = "plain"
 
     def _validate(self) -> None:
         super()._validate()
         _check_attention(self)
+        if self.blocks == "residual":
+            # BigGAN's down-blocks have neither; silently dropping them would train
+            # another network than the config says.
+            if self.batch_norm:
+                self._fail(
+                    "batch_norm",
+                    "must be False with blocks='residual' (BigGAN's down-blocks have no batch "
+                    "norm); set batch_norm=False or blocks='plain'",
+                )
+            if self.dropout_rate:
+                self._fail(
+                    "dropout_rate",
+                    "must be 0 with blocks='residual' (BigGAN's down-blocks have no "
+                    "dropout); set dropout_rate=0 or blocks='plain'",
+                )
         width = self.hidden_dims[-1]
         if self.conditional.embedding_dim != width:
             self._fail(
