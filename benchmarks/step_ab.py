@@ -8,7 +8,9 @@ Variants are trace-time settings of ``nets/_subpixel.py``:
 
 * ``rule``: the library as it is (XLA's own value for thin lhs-dilated convolutions);
 * ``phases``: every lhs-dilated value by phases (``_MIN_PHASE_FEATURES = 0``);
-* ``xla-value``: every lhs-dilated value XLA's own, gradients by phases.
+* ``xla-value``: every lhs-dilated value XLA's own, gradients by phases;
+* ``scheduler``: ``rule`` compiled with XLA:CPU's concurrency-optimized scheduler
+  (``compiler_options``, the flag ``--xla_cpu_enable_concurrency_optimized_scheduler``).
 
     python benchmarks/step_ab.py --batch 64 --rounds 5 --variants rule,phases
 """
@@ -36,7 +38,13 @@ from artifex.generative_models.models.gan import DCGAN
 from artifex.generative_models.nets import _subpixel
 from artifex.generative_models.training.trainer import Trainer
 
-VARIANTS = {"rule": _subpixel._MIN_PHASE_FEATURES, "phases": 0, "xla-value": 10**9}
+VARIANTS = {
+    "rule": _subpixel._MIN_PHASE_FEATURES,
+    "phases": 0,
+    "xla-value": 10**9,
+    "scheduler": _subpixel._MIN_PHASE_FEATURES,
+}
+OPTIONS = {"scheduler": {"xla_cpu_enable_concurrency_optimized_scheduler": True}}
 
 
 def warm_trainer(batch: int, workdir: str) -> tuple[Trainer, Any]:
@@ -65,7 +73,8 @@ def main() -> None:
         for name in names:
             _subpixel._MIN_PHASE_FEATURES = VARIANTS[name]
             jax.clear_caches()  # retrace: the setting is read while tracing
-            programs[name] = trainer._step.lower(trainer.state, batches).compile()
+            lowered = trainer._step.lower(trainer.state, batches)
+            programs[name] = lowered.compile(compiler_options=OPTIONS.get(name))
             dilated = programs[name].as_text().count("lhs_dilate=")
             print(f"{name}: {dilated} lhs-dilated convolutions in the compiled step", flush=True)
         state = trainer.state
