@@ -18,7 +18,11 @@ def _conv_pair(shape=(3, 16, 16)):
 
 def _cycle():
     generator = cfg.CycleGANGeneratorConfig(
-        hidden_dims=(8, 16), input_shape=(16, 16, 3), output_shape=(16, 16, 3), n_residual_blocks=2
+        hidden_dims=(8, 16),
+        input_shape=(16, 16, 3),
+        output_shape=(16, 16, 3),
+        n_residual_blocks=2,
+        edge_kernel_size=3,  # not the default: the field must survive every round trip
     )
     return cfg.CycleGANConfig(
         generator={"a_to_b": generator, "b_to_a": generator.replace(name="b_to_a")},

@@ -380,6 +380,18 @@ CASES = [
         exact("CycleGANGeneratorConfig.n_residual_blocks=-1: must be >= 0"),
     ),
     (
+        "even edge kernel",
+        lambda: cycle_gen(edge_kernel_size=4),
+        ValueError,
+        exact("CycleGANGeneratorConfig.edge_kernel_size=4: must be an odd integer >= 1"),
+    ),
+    (
+        "zero edge kernel",
+        lambda: cycle_gen(edge_kernel_size=0),
+        ValueError,
+        exact("CycleGANGeneratorConfig.edge_kernel_size=0: must be an odd integer >= 1"),
+    ),
+    (
         "cycle image",
         lambda: cycle_gen(input_shape=(784,)),
         ValueError,

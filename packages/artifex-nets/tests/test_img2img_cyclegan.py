@@ -153,6 +153,34 @@ def test_reflection_padding_is_numpy_reflect_and_differs_from_zero_padding():
     assert not np.allclose(np.asarray(reflect(x)), np.asarray(zero(x)), atol=1e-3)
 
 
+@pytest.mark.parametrize(("kernel", "mode"), [(3, "reflect"), (3, "constant"), (1, "reflect")])
+def test_edge_kernel_size_sets_both_end_convolutions_and_their_padding(kernel, mode):
+    # out = head(pad(stem(pad(x)))) with (kernel - 1) / 2 pixels of padding per side.
+    generator = CycleGANGenerator(
+        output_shape=(8, 8, 1),
+        hidden_dims=(3,),
+        num_residual_blocks=0,
+        edge_kernel_size=kernel,
+        use_reflection_padding=mode == "reflect",
+        use_instance_norm=False,
+        activation="linear",
+        output_activation="linear",
+        rngs=nnx.Rngs(params=0),
+    )
+    assert generator.stem.kernel.shape == (kernel, kernel, 1, 3)
+    assert generator.head.kernel.shape == (kernel, kernel, 3, 1)
+    x = images(2, 8, 8, 1)
+    edge = (kernel - 1) // 2
+    pad = ((0, 0), (edge, edge), (edge, edge), (0, 0))
+    h = _conv(
+        np.pad(np.asarray(x), pad, mode=mode), generator.stem.kernel[...], generator.stem.bias[...]
+    )
+    expected = _conv(
+        np.pad(np.asarray(h), pad, mode=mode), generator.head.kernel[...], generator.head.bias[...]
+    )
+    np.testing.assert_allclose(np.asarray(generator(x)), np.asarray(expected), atol=1e-4)
+
+
 def test_batch_norm_follows_train_eval_and_the_training_override():
     generator = CycleGANGenerator(
         output_shape=(16, 16, 3),
@@ -207,6 +235,15 @@ def test_size_errors_name_the_reason():
     with pytest.raises(ValueError, match=r"reflection padding of 3 pixels .* got 3x3"):
         CycleGANGenerator(
             output_shape=(3, 3, 1), data_format="NHWC", **SMALL, rngs=nnx.Rngs(params=0)
+        )
+    # A 3x3 end needs only 1 pixel of reflection: 3x3 images work, 1x1 do not.
+    with pytest.raises(ValueError, match=r"padding of 1 pixels before the 3x3 .* got 1x1"):
+        CycleGANGenerator(
+            output_shape=(1, 1, 1),
+            data_format="NHWC",
+            edge_kernel_size=3,
+            **SMALL,
+            rngs=nnx.Rngs(0),
         )
     with pytest.raises(ValueError, match=r"3 downsamplings: they take 5x5 to 1x1"):
         CycleGANGenerator(

@@ -9,10 +9,12 @@ Built from a config (user guide) or keywords (API reference)::
                       num_residual_blocks=9, rngs=rngs)   # NCHW in, NCHW out
 
 Architecture (Johnson et al. 2016, as CycleGAN uses it): a 7x7 convolution after 3 pixels of
-reflection padding to ``hidden_dims[0]`` channels; a stride-2 3x3 convolution to each later
+reflection padding to ``hidden_dims[0]`` channels (``edge_kernel_size`` sets the 7, the padding
+follows); a stride-2 3x3 convolution to each later
 entry of ``hidden_dims``; ``n_residual_blocks`` residual blocks (:class:`ResidualBlock`) at
 the smallest size; as many stride-2 transposed convolutions back; a 7x7 convolution after
-reflection padding to the output channels and the output activation (tanh). Every hidden
+reflection padding (the same ``edge_kernel_size``) to the output channels and the output
+activation (tanh). Every hidden
 convolution is followed by instance norm (``use_instance_norm``, the default) or batch norm
 (``batch_norm``) and the activation (ReLU); the residual blocks use ReLU inside.
 ``use_reflection_padding=False`` pads with zeros everywhere instead.
@@ -50,9 +52,6 @@ from artifex.generative_models.nets.layers import ResidualBlock, reflect_pad
 from artifex.generative_models.nets.patchgan import apply_norm, make_norm
 
 __all__ = ["CycleGANGenerator"]
-
-#: Pixels of padding before the 7x7 convolutions at both ends.
-EDGE_PAD = 3
 
 
 def _translate_keywords(config: Any, options: dict[str, Any]) -> dict[str, Any]:
@@ -132,14 +131,17 @@ class CycleGANGenerator(Network):
         self.input_shape = self.input_layout.shape
         self.output_shape = self.output_layout.shape
         self.reflect = cfg.use_reflection_padding
+        # Same-size convolutions at both ends: (k - 1) / 2 pixels of padding (3 for 7x7).
+        self.edge_pad = (cfg.edge_kernel_size - 1) // 2
         self.sizes = self._check_sizes()
         dims = cfg.hidden_dims
-        edge_padding = "VALID" if self.reflect else EDGE_PAD
+        edge_padding = "VALID" if self.reflect else self.edge_pad
+        edge_kernel = (cfg.edge_kernel_size, cfg.edge_kernel_size)
         precision = layer_dtypes(cfg)
         self.stem = nnx.Conv(
             self.input_layout.channels,
             dims[0],
-            (7, 7),
+            edge_kernel,
             padding=edge_padding,
             rngs=rngs,
             **precision,
@@ -186,7 +188,7 @@ class CycleGANGenerator(Network):
         self.head = nnx.Conv(
             dims[0],
             self.output_layout.channels,
-            (7, 7),
+            edge_kernel,
             padding=edge_padding,
             rngs=rngs,
             **precision,
@@ -196,12 +198,13 @@ class CycleGANGenerator(Network):
         """The feature-map size at each level, first to bottleneck; refuses impossible ones."""
         cfg = self.config
         height, width = self.input_layout.height, self.input_layout.width
-        if self.reflect and min(height, width) <= EDGE_PAD:
+        if self.reflect and min(height, width) <= self.edge_pad:
+            k = cfg.edge_kernel_size
             raise ValueError(
                 f"CycleGANGenerator: input_shape={cfg.input_shape!r} is too small: reflection "
-                f"padding of {EDGE_PAD} pixels before the 7x7 convolutions needs a height and "
-                f"width > {EDGE_PAD}, got {height}x{width}; use larger images or "
-                "use_reflection_padding=False"
+                f"padding of {self.edge_pad} pixels before the {k}x{k} convolutions needs a "
+                f"height and width > {self.edge_pad}, got {height}x{width}; use larger images, "
+                "a smaller edge_kernel_size or use_reflection_padding=False"
             )
         sizes = [(height, width)]
         for _ in cfg.hidden_dims[1:]:
@@ -218,8 +221,8 @@ class CycleGANGenerator(Network):
         return tuple(sizes)
 
     def _edge_pad(self, x: jax.Array) -> jax.Array:
-        # Zero padding is done by the convolution itself (padding=EDGE_PAD).
-        return reflect_pad(x, EDGE_PAD) if self.reflect else x
+        # Zero padding is done by the convolution itself (padding=self.edge_pad).
+        return reflect_pad(x, self.edge_pad) if self.reflect and self.edge_pad else x
 
     def __call__(self, x: jax.Array, training: bool | None = None) -> jax.Array:
         """Translate a batch of images ``(B, *input_shape)`` into ``(B, *output_shape)``."""

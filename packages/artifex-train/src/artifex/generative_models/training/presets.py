@@ -247,13 +247,21 @@ def _progressive() -> ExperimentConfig:
 def _cyclegan() -> ExperimentConfig:
     # Domain A: the digits; domain B: the same digits inverted, shuffled apart so that
     # no pair is ever shown. The true translation (negation) is known, so it is scored.
+    # A local generator: four 3x3 convolutions at full resolution (no downsampling, 3x3
+    # ends, one residual block). With the paper's 7x7 ends and two downsamplings every
+    # output pixel sees the whole 8x8 image from the first layer on, and a swap of one
+    # digit for another satisfies the cycle loss as well as the inversion does: G settled
+    # on such a swap (error 0.45 against the inversion). Built from 3x3 steps, a per-pixel
+    # map is the easy solution. Seeds 0 and 1 reach error 0.07; seed 2 stays near a
+    # brightened copy of its input (see benchmarks/results/quality_presets.md).
     def generator(name: str) -> CycleGANGeneratorConfig:
         return CycleGANGeneratorConfig(
             name=name,
-            hidden_dims=(16, 32),
+            hidden_dims=(16,),
             input_shape=_SHAPE,
             output_shape=_SHAPE,
-            n_residual_blocks=2,
+            n_residual_blocks=1,
+            edge_kernel_size=3,
         )
 
     def discriminator(name: str) -> PatchGANDiscriminatorConfig:
@@ -277,8 +285,12 @@ def _cyclegan() -> ExperimentConfig:
         # The identity loss asks G(b) = b: right for style transfer, wrong for a
         # translation that inverts colours, so it is off here.
         lambda_identity=0.0,
+        # 5x the paper's 2e-4: at 2e-4 the local generator was still at error 0.19
+        # after 600 iterations; at 1e-3 it reached 0.07.
+        generator_lr=1e-3,
+        discriminator_lr=1e-3,
     )
-    training = _training(1200, ema=None)
+    training = _training(600, ema=None)
     return ExperimentConfig(
         model=model,
         training=training.replace(

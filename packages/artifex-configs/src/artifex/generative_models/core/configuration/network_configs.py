@@ -512,6 +512,10 @@ class CycleGANGeneratorConfig(NetworkConfig):
         input_shape: Image shape taken.
         output_shape: Image shape made; same height and width as ``input_shape``.
         n_residual_blocks: Residual blocks at the bottleneck; >= 0.
+        edge_kernel_size: Kernel size of the first and last convolutions; odd, >= 1.
+            The paper's 7 sees a 7x7 neighbourhood at both ends; on tiny images (8x8)
+            that is the whole image, so a smaller kernel (with fewer downsamplings)
+            keeps the translation local.
         use_reflection_padding: Reflection padding instead of zero padding.
         use_instance_norm: Defaults to True.
         output_activation: Defaults to ``"tanh"``.
@@ -531,6 +535,7 @@ class CycleGANGeneratorConfig(NetworkConfig):
     input_shape: tuple[int, ...] = config_field(convert=sample_shape)
     output_shape: tuple[int, ...] = config_field(convert=sample_shape)
     n_residual_blocks: int = 9
+    edge_kernel_size: int = 7
     use_reflection_padding: bool = True
     use_instance_norm: bool = True
     output_activation: str = config_field(default="tanh", convert=activation_name)
@@ -540,6 +545,9 @@ class CycleGANGeneratorConfig(NetworkConfig):
         if self.latent_dim != 0:
             self._fail("latent_dim", "a CycleGAN generator takes no latent vector; must be 0")
         check_non_negative(self, "n_residual_blocks")
+        if self.edge_kernel_size < 1 or self.edge_kernel_size % 2 == 0:
+            # An even kernel has no centre pixel: the image would shift by half a pixel.
+            self._fail("edge_kernel_size", "must be an odd integer >= 1 (e.g. 7, 3 or 1)")
         for name in ("input_shape", "output_shape"):
             check_shape(self, name)
             _require_image(self, name)
