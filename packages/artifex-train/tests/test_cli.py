@@ -56,6 +56,8 @@ def test_train_writes_samples_curves_scores_and_resumes(tmp_path, capsys):
         assert (tmp_path / name).is_file(), name
     scores = json.loads((tmp_path / "scores.json").read_text())
     assert scores["steps"] == 20 and scores["fid_digits"] > scores["fid_digits_floor_real_vs_real"]
+    # 20 steps are far from the digits: both scores stand well above their real-vs-real floor.
+    assert scores["kid_digits"] > scores["kid_digits_floor_real_vs_real"] + 100
     # The same command again finds the finished run and does not train further.
     assert cli.main(args) == 0
     lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
