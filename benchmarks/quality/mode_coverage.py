@@ -102,6 +102,8 @@ class Setup:
     n_critic: int = 1
     batch_size: int = 100
     steps: int = 2_000
+    pack: int = 1
+    """PacGAN's packing: D judges ``pack`` samples at once (1: no packing)."""
 
 
 SETUPS: dict[str, Setup] = {
@@ -124,6 +126,31 @@ SETUPS: dict[str, Setup] = {
         cosine_decay=True,
     ),
 }
+
+
+def _packed_discriminator(config: Any, pack: int, *, rngs: Any) -> Any:
+    """An MLP discriminator that judges ``pack`` samples at once (PacGAN, Lin et al. 2018).
+
+    A batch ``(B, 2)`` is read as ``B / pack`` packed samples ``(B / pack, 2 * pack)``;
+    each packed score is repeated ``pack`` times, so the losses, which average over the
+    batch, see ``(B, 1)`` scores and average exactly the packed ones. Consecutive samples
+    of a batch are independent draws, so each pack is ``pack`` independent samples.
+    """
+    import jax.numpy as jnp
+
+    from artifex.generative_models.nets.mlp import Discriminator
+
+    class PackedDiscriminator(Discriminator):
+        def logits(self, x: Any, training: bool | None = None) -> Any:
+            if x.shape[0] % pack:
+                raise ValueError(
+                    f"PackedDiscriminator: batch {x.shape[0]} is not a multiple of the "
+                    f"pack size {pack}; choose a batch size divisible by {pack}"
+                )
+            packed = x.reshape(x.shape[0] // pack, -1)
+            return jnp.repeat(super().logits(packed, training), pack, axis=0)
+
+    return PackedDiscriminator(config.replace(input_shape=(2 * pack,)), rngs=rngs)
 
 
 def _batches(mixture: Mixture, batch_size: int, seed: int) -> Iterator[dict[str, np.ndarray]]:
@@ -221,6 +248,10 @@ def train_and_sample(
     dispatch = math.gcd(steps, dispatch)
     model_config, training = _configs(setup, steps, seed, dispatch)
     model = GAN(model_config, rngs=nnx.Rngs(params=seed, sample=seed + 1, dropout=seed + 2))
+    if setup.pack > 1:
+        model.discriminator = _packed_discriminator(
+            model.discriminator.config, setup.pack, rngs=nnx.Rngs(params=seed + 3)
+        )
     with tempfile.TemporaryDirectory(prefix="mode-coverage-") as workdir:
         trainer = Trainer(
             model,
