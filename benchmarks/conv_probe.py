@@ -4,8 +4,9 @@ Times, at the training step's shapes, the forward pass, the input gradient and t
 gradient of each of the generator's transposed convolutions (``lax.conv_transpose``,
 what ``nnx.ConvTranspose`` runs) and the discriminator's strided convolutions, each as its
 own jitted function, once with the plain XLA op and once with the sub-pixel kernels of
-``artifex.generative_models.nets._subpixel``; rounds alternate the two to share the
-machine's load. Prints a Markdown table (median ms, GFLOP/s of the useful arithmetic)
+``artifex.generative_models.nets._subpixel`` (as the library runs them: below 8 output
+features the value of an lhs-dilated convolution is XLA's own); rounds alternate the two
+to share the machine's load. Prints a Markdown table (median ms, GFLOP/s of the useful arithmetic)
 and one JSON line.
 
     python benchmarks/conv_probe.py --batch 64 --rounds 5
