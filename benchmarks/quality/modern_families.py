@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import shutil
 import sys
 import tempfile
@@ -78,6 +79,7 @@ def measure(
     if folder.exists():
         shutil.rmtree(folder)
     experiment = experiment_for(name, steps, blocks)
+    load_before = os.getloadavg()[0]  # wall times mean something only beside the load
     start = time.perf_counter()
     run_experiment(experiment, folder)
     seconds = time.perf_counter() - start
@@ -88,6 +90,7 @@ def measure(
         "fid": float(scores["fid_digits"]),
         "floor": float(scores["fid_digits_floor_real_vs_real"]),
         "train_s": seconds,
+        "load": [round(load_before, 1), round(os.getloadavg()[0], 1)],
     }
     if blocks is not None and name == "biggan":
         row["blocks"] = blocks
@@ -160,13 +163,25 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
             row = measure(name, args.steps, work, args.per_class, args.blocks)
             print(json.dumps(row), flush=True)
             rows.append(row)
+    from mode_coverage import machine
+
     text = table(rows)
     print(text)
+    host = machine()
+    loads = ", ".join(f"{r['preset']} {r['load'][0]} / {r['load'][1]}" for r in rows)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "quality_modern_families.md").write_text(
         "# Quality suite: StyleGAN2 and BigGAN presets\n\n"
         f"`run.py modern-families {' '.join(argv if argv is not None else sys.argv[1:])}`\n\n"
-        f"{text}\n"
+        f"{text}\n\n"
+        "FID-digits: 1000 samples of the EMA generator against the 359 held-out digits; the "
+        "floor is the training digits against them. Class accuracy: the bundled digits "
+        'classifier on samples of each requested class. "train s": the wall time of the '
+        "whole run (compile, training, scoring), on CPU cores shared with other jobs; "
+        f"1-minute load at the start / end: {loads}.\n\n"
+        "## Machine\n\n"
+        f"{host['cpu']}, {host['cores']} cores, backend {host['backend']}; Python "
+        f"{host['python']}, jax {host['jax']}, flax {host['flax']}, optax {host['optax']}.\n"
     )
     (args.out / "quality_modern_families.json").write_text(json.dumps(rows, indent=2) + "\n")
     return 0
