@@ -84,16 +84,30 @@ def test_down_block_matches_numpy(preactivation):
     np.testing.assert_allclose(out, main + skip, rtol=1e-4, atol=1e-4)
 
 
+def _abstract(make):
+    """The network ``make()`` builds, with shapes in place of values (no eager init: CI time)."""
+    return nnx.eval_shape(make)
+
+
+def _output_shape(network, *args):
+    """The shape ``network(*args, training=False)`` returns, by tracing only (no compilation)."""
+    graphdef, state = nnx.split(network)
+    call = lambda s, *a: nnx.merge(graphdef, s)(*a, training=False)  # noqa: E731
+    return jax.eval_shape(call, state, *args).shape
+
+
 @pytest.mark.parametrize("size", [8, 16])
 def test_residual_networks_plan_and_produce_their_shapes(size):
-    g = BigGANGenerator(
-        hidden_dims=(8, 4),
-        latent_dim=6,
-        output_shape=(size, size, 1),
-        hierarchical_latent=True,
-        self_attention_at=size // 2,
-        rngs=nnx.Rngs(0),
-        **RESIDUAL,
+    g = _abstract(
+        lambda: BigGANGenerator(
+            hidden_dims=(8, 4),
+            latent_dim=6,
+            output_shape=(size, size, 1),
+            hierarchical_latent=True,
+            self_attention_at=size // 2,
+            rngs=nnx.Rngs(0),
+            **RESIDUAL,
+        )
     )
     quarter, half = size // 4, size // 2
     assert g.feature_sizes == ((quarter, quarter), (half, half), (size, size))
@@ -101,26 +115,32 @@ def test_residual_networks_plan_and_produce_their_shapes(size):
     # One condition per block: the shared embedding and the block's chunk of z.
     assert [b.norm1.gain.layer.in_features for b in g.blocks] == [6 + 2, 6 + 2]
     assert [b.conv2.layer.kernel.shape[-1] for b in g.blocks] == [8, 4]
-    # Shapes by tracing only (no compilation; eval mode, so nothing is updated): CI time.
+    # Shapes by tracing only (eval mode, so nothing is updated).
     labels = jnp.array([0, 3])
     z = jax.ShapeDtypeStruct((2, 6), jnp.float32)
-    images = jax.eval_shape(lambda z: g(z, labels, training=False), z)
+    images = jax.ShapeDtypeStruct(_output_shape(g, z, labels), jnp.float32)
     assert images.shape == (2, size, size, 1)
 
-    d = BigGANDiscriminator(
-        hidden_dims=(4, 8), input_shape=(size, size, 1), self_attention_at=half,
-        rngs=nnx.Rngs(1), **{**RESIDUAL, "conditional": LABELS.replace(embedding_dim=8)},
+    d = _abstract(
+        lambda: BigGANDiscriminator(
+            hidden_dims=(4, 8), input_shape=(size, size, 1), self_attention_at=half,
+            rngs=nnx.Rngs(1), **{**RESIDUAL, "conditional": LABELS.replace(embedding_dim=8)},
+        )
     )  # fmt: skip
     assert d.feature_sizes == ((size, size), (half, half), (quarter, quarter))
     assert [b.preactivation for b in d.blocks] == [False, True]
-    assert jax.eval_shape(lambda x: d.features(x, False), images).shape == (2, 8)
-    assert jax.eval_shape(lambda x: d(x, labels, training=False), images).shape == (2,)
+    graphdef, state = nnx.split(d)
+    features = jax.eval_shape(lambda s, x: nnx.merge(graphdef, s).features(x, False), state, images)
+    assert features.shape == (2, 8)
+    assert _output_shape(d, images, labels) == (2,)
 
 
 def test_every_residual_discriminator_convolution_is_spectrally_normalized():
-    d = BigGANDiscriminator(
-        hidden_dims=(4, 8), input_shape=(8, 8, 1), self_attention_at=4, rngs=nnx.Rngs(0),
-        **{**RESIDUAL, "conditional": LABELS.replace(embedding_dim=8)},
+    d = _abstract(
+        lambda: BigGANDiscriminator(
+            hidden_dims=(4, 8), input_shape=(8, 8, 1), self_attention_at=4, rngs=nnx.Rngs(0),
+            **{**RESIDUAL, "conditional": LABELS.replace(embedding_dim=8)},
+        )
     )  # fmt: skip
     convs = {id(n) for _, n in nnx.iter_graph(d) if isinstance(n, nnx.Conv)}
     wrapped = {id(n.layer) for _, n in nnx.iter_graph(d) if isinstance(n, SpectralNorm)}
