@@ -10,12 +10,19 @@ holds 12 to 18 of each digit) in these settings, the same iterations for all:
   at the speed of :data:`ADA_SPEED_IMAGES` images from 0 to 1 (stylegan2-ada's 500k would
   let p reach at most ~0.5 in 4,000 iterations of 64 images);
 
+and, to find where augmentation pays on 8x8 digits, ``diffaugment-ct`` / ``diffaugment-color``
+(DiffAugment without cutout) and ``ada-digits`` (the ``dcgan-ada`` preset's ADA: only the
+transforms that keep a digit a digit), on ``--subset`` images (72 shows the gain);
 and, for context, ``full-none``: all 1,438 training digits, no augmentation. Each run
 scores FID-digits (1000 samples of the EMA generator, the digits classifier's features)
 against the full held-out split (359 digits) every :data:`EVAL_EVERY` iterations and at the
 end (``run_experiment``'s ``scores.json``), beside two floors: the full training split
 against the held-out one (real vs real) and the 144-image subset against it (what a
 generator that memorised its training set would score).
+Beside FID, a memorisation measure: the final grid's samples' nearest-neighbour pixel
+distance to the training subset vs to as many held-out digits (:func:`memorisation`).
+Every invocation merges its runs into ``quality/data_efficiency_runs.json`` and rewrites
+the page from all of them.
 
 Training goes through the library's run driver, ``run_experiment`` of ``artifex-train``
 (the same as ``artifex-train train --preset dcgan --set ...``), one run folder per setting
@@ -57,12 +64,6 @@ STEPS = 4_000
 """Training iterations of every setting (batch 64: 1,778 epochs of the 144 images)."""
 
 
-# ADA's transforms that keep a digit a digit: no x-flip, 90-degree or arbitrary rotation (a
-# rotated 6 is a 9, a mirrored 2 no digit), no luma flip, hue or saturation (one grey
-# channel); integer and fractional translation, scaling and the two contrasts remain.
-ADA_DIGITS_TRANSFORMS = ("xint", "scale", "aniso", "xfrac", "brightness", "contrast")
-
-
 def settings(subset: int = SUBSET) -> dict[str, dict[str, Any]]:
     """Setting name -> ``{"examples": N or None, "augment": AugmentConfig, "description"}``.
 
@@ -71,7 +72,9 @@ def settings(subset: int = SUBSET) -> dict[str, dict[str, Any]]:
     from artifex.generative_models.core.configuration import AugmentConfig
     from artifex.generative_models.training.presets import preset
 
-    ada = preset("dcgan-ada").training.augment
+    # stylegan2-ada's 'bgc' pipeline at ADA_SPEED_IMAGES (the dcgan-ada preset's first recipe).
+    ada = AugmentConfig(kind="ada", target=0.6, speed_images=ADA_SPEED_IMAGES)
+    digits_ada = preset("dcgan-ada").training.augment
     return {
         "none": {
             "examples": subset,
@@ -96,7 +99,6 @@ def settings(subset: int = SUBSET) -> dict[str, dict[str, Any]]:
         },
         "ada": {
             "examples": subset,
-            # The dcgan-ada preset's augmentation (ADA_SPEED_IMAGES is its speed).
             "augment": ada,
             "description": (
                 f"{subset} images, ADA {_ada_name(ada.transforms)}, target {ada.target}, "
@@ -105,15 +107,12 @@ def settings(subset: int = SUBSET) -> dict[str, dict[str, Any]]:
         },
         "ada-digits": {
             "examples": subset,
-            "augment": AugmentConfig(
-                kind="ada",
-                transforms=ADA_DIGITS_TRANSFORMS,
-                target=0.6,
-                speed_images=ADA_SPEED_IMAGES,
-            ),
+            # The dcgan-ada preset's augmentation: the transforms that keep digits digits.
+            "augment": digits_ada,
             "description": (
-                f"{subset} images, ADA {', '.join(ADA_DIGITS_TRANSFORMS)}, target 0.6, "
-                f"speed {ADA_SPEED_IMAGES:,} images, interval 4, p from 0"
+                f"{subset} images, ADA {_ada_name(digits_ada.transforms)}, target "
+                f"{digits_ada.target}, speed {digits_ada.speed_images:,} images, interval "
+                f"{digits_ada.interval}, p from {digits_ada.p}"
             ),
         },
         "full-none": {
@@ -332,10 +331,12 @@ def merge_runs(past: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[di
     protocol's :data:`SUBSET` images (the full-data reference of all of them).
     """
     merged: dict[tuple[str, int | None, int, int], dict[str, Any]] = {}
+    protocol = settings(SUBSET)
     for run in [*past, *new]:
         run = dict(run)
-        if "examples" not in run:
-            run["examples"] = None if run["setting"] == "full-none" else SUBSET
+        if "description" not in run:
+            run["examples"] = protocol[run["setting"]]["examples"]
+            run["description"] = protocol[run["setting"]]["description"]
         merged[run_key(run)] = run
     return list(merged.values())
 
