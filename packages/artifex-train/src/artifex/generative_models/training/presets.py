@@ -112,8 +112,9 @@ def _dcgan_ada() -> ExperimentConfig:
     # training without augmentation degrades after ~4000 iterations and this holds it
     # (FID-digits at 6000 iterations 35.1 +- 1.7 vs 40.0 +- 4.0 over 3 seeds; DiffAugment
     # without cutout 39.4 +- 2.2; ADA's full 'bgc' pipeline 35.2 +- 1.5, the same: the
-    # digit-safe transforms are a choice of principle, not of FID). stylegan2-ada's speed of 500k images would let p reach
-    # at most ~0.8 in 6000 iterations of 64 images; 50k lets it settle (~0.56).
+    # digit-safe transforms are a choice of principle, not of FID). stylegan2-ada's speed
+    # of 500k images would let p reach at most ~0.8 in 6000 iterations of 64 images; 50k
+    # lets it settle (~0.56).
     experiment = _dcgan()
     training = experiment.training
     return experiment.replace(
