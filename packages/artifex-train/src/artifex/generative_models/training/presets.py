@@ -95,7 +95,7 @@ def _dcgan() -> ExperimentConfig:
 
 
 #: Training digits of the small-data preset: 5 % of the 1,438 (the file's order cycles
-#: through the classes, so each digit has 6 to 9 images).
+#: through the classes, so each digit has 5 to 9 images).
 SMALL_SUBSET = 72
 
 #: ADA's transforms that keep a digit a digit: no x-flip, 90-degree or arbitrary rotation
@@ -108,7 +108,7 @@ def _dcgan_ada() -> ExperimentConfig:
     # The dcgan preset on 5 % of the digits with adaptive augmentation (p steered toward
     # E[sign(D(real))] = 0.6) of the transforms that keep digits digits. The quality suite's
     # data-efficiency part (quality_data_efficiency.md) chose it: on 144 images (10 %) no
-    # augmentation helps at any length (the generator never degrades there); on 72 images
+    # augmentation helps up to 10k iterations (the generator does not degrade); on 72 images
     # training without augmentation degrades after ~4000 iterations and this holds it
     # (FID-digits at 6000 iterations 35.1 +- 1.7 vs 40.0 +- 4.0 over 3 seeds; DiffAugment
     # without cutout 39.4 +- 2.2; ADA's full 'bgc' pipeline 35.2 +- 1.5, the same: the
