@@ -32,7 +32,7 @@ from artifex.generative_models.core.configuration import EvaluationConfig, Exper
 from artifex.generative_models.models.gan import build_model as build_family_model
 from artifex.generative_models.training._runfolder import RunFolder
 from artifex.generative_models.training.artifacts import save_loss_curves
-from artifex.generative_models.training.callbacks import SampleGrids
+from artifex.generative_models.training.callbacks import Evaluation, SampleGrids
 from artifex.generative_models.training.data import (
     TransformedSource,
     pipeline_from_config,
@@ -189,12 +189,9 @@ def _translation_scores(
     trainer: Trainer, experiment: ExperimentConfig, data_format: str
 ) -> dict[str, Any]:
     """CycleGAN on digits: FID of ``F(B)`` against held-out digits; error against truth."""
-    from artifex.generative_models.core.evaluation.metrics import (
-        FrechetInceptionDistance,
-        digits_feature_extractor,
-        load_digits,
-    )
+    from artifex.generative_models.core.evaluation.metrics import FrechetInceptionDistance
 
+    evaluation = evaluation_for(_DIGITS_SCORING, data_format)
     held_out: Any = source_from_config(
         experiment.training.data,
         model_layout=data_format,  # type: ignore[arg-type]
@@ -203,14 +200,12 @@ def _translation_scores(
     examples = held_out.get_batch(np.arange(len(held_out)))
     pair = trainer.ema_generator()
     translated_back = _to_nhwc(pair.second(examples["image_b"], training=False), data_format)
-    fid = FrechetInceptionDistance(feature_extractor=digits_feature_extractor())
+    fid = FrechetInceptionDistance(feature_extractor=evaluation.extractor)
     scores: dict[str, Any] = {
         "fid_digits_of_F(B)": float(
-            fid.compute(load_digits("test")[0], translated_back[..., :1])["fid"]
+            fid.compute(evaluation.reference, translated_back[..., :1])["fid"]
         ),
-        "fid_digits_floor_real_vs_real": float(
-            fid.compute(load_digits("train")[0], load_digits("test")[0])["fid"]
-        ),
+        "fid_digits_floor_real_vs_real": _digits_floors(evaluation)["fid"],
     }
     transform = experiment.training.data.domain_b_transform
     if transform is not None:
@@ -227,43 +222,61 @@ def _translation_scores(
     return scores
 
 
+# The scoring of a finished run on the bundled digits: 1000 samples against the held-out
+# split, KID included (its features are what the floors below share).
+_DIGITS_SCORING = EvaluationConfig(every=1, samples=1000, batch_size=250, against="digits")
+
+
+def _digits_floors(evaluation: Evaluation) -> dict[str, float]:
+    """The training digits scored against the held-out ones (real vs real): FID and KID.
+
+    ``evaluation`` is a digits evaluation with KID (``_DIGITS_SCORING``): its reference is
+    the held-out digits' statistics and features, so only the training digits are
+    extracted, once for both floors.
+    """
+    from artifex.generative_models.core.evaluation.metrics import (
+        FeatureStatistics,
+        kernel_inception_distance,
+        load_digits,
+    )
+
+    held_out = evaluation.reference_features
+    assert held_out is not None  # (_DIGITS_SCORING has KID on: the reference has features)
+    training = np.asarray(
+        evaluation.extractor(jnp.asarray(load_digits("train")[0], jnp.float32)), np.float64
+    )
+    config = _DIGITS_SCORING
+    return {
+        "fid": FeatureStatistics.from_features(training).frechet_distance(evaluation.reference),
+        # With only 359 held-out digits, every KID subset holds all of them, so their own
+        # sampling noise shifts every KID alike (the training digits score about -24
+        # against them, not 0). A KID-digits means something only beside this floor.
+        "kid": float(
+            kernel_inception_distance(
+                held_out,
+                training.astype(np.float32),
+                subsets=config.kid_subsets,
+                subset_size=min(config.kid_subset_size, len(held_out), len(training)),
+                seed=config.seed,
+            )["kid_mean"]
+        ),
+    }
+
+
 def _digits_scores(trainer: Trainer) -> dict[str, Any]:
     """FID of generated digits against the held-out digits, and the real-vs-real floor.
 
     The same evaluation as a run's periodic FID (``TrainingConfig.evaluation``), with 1000
     samples; a run with phases (a progressive one) is scored in its last phase.
     """
-    from artifex.generative_models.core.evaluation.metrics import (
-        FrechetInceptionDistance,
-        digits_feature_extractor,
-        kernel_inception_distance,
-        load_digits,
-    )
-
     trainer.set_rules(trainer.rules.phase_at(max(trainer.rules.phase_starts(), default=0)))
-    config = EvaluationConfig(every=1, samples=1000, batch_size=250, against="digits")
-    evaluation = evaluation_for(config, data_format_of(trainer))
-    extractor = digits_feature_extractor()
-    fid = FrechetInceptionDistance(feature_extractor=extractor)
-    floor = fid.compute(load_digits("train")[0], load_digits("test")[0])["fid"]
-    # KID's floor too: with only 359 held-out digits, every KID subset holds all of them,
-    # so their own sampling noise shifts every KID alike (the training digits score about
-    # -24 against them, not 0). A KID-digits means something only beside this floor.
-    held_out = evaluation.reference_features
-    assert held_out is not None  # (config.kid is on: the digits reference has its features)
-    training = np.asarray(extractor(jnp.asarray(load_digits("train")[0], jnp.float32)))
-    kid_floor = kernel_inception_distance(
-        held_out,
-        training,
-        subsets=config.kid_subsets,
-        subset_size=min(config.kid_subset_size, len(held_out), len(training)),
-        seed=config.seed,
-    )["kid_mean"]
+    evaluation = evaluation_for(_DIGITS_SCORING, data_format_of(trainer))
+    floors = _digits_floors(evaluation)
     scores = evaluation.evaluate(trainer)
     return {
         "fid_digits": scores["fid"],
         "kid_digits": scores["kid"],
-        "fid_digits_floor_real_vs_real": float(floor),
-        "kid_digits_floor_real_vs_real": float(kid_floor),
+        "fid_digits_floor_real_vs_real": floors["fid"],
+        "kid_digits_floor_real_vs_real": floors["kid"],
         "fid_samples": evaluation.batches * evaluation.batch_size,
     }
