@@ -88,6 +88,9 @@ def test_the_stylegan_preset_regularizes_its_critic_with_lazy_r1():
     training = preset("stylegan").training
     assert training.r1_weight > 0
     assert training.r1_interval > 1
+    # Ten iterations per dispatch, written out on CPU, made the first dispatch's compile
+    # ~3x longer than two (quality_presets.md): the step is large, the dispatch cost small.
+    assert training.steps_per_dispatch == 2
 
 
 def test_the_cyclegan_preset_weights_the_cycle_loss_below_the_papers_10():

@@ -215,8 +215,14 @@ def _stylegan() -> ExperimentConfig:
     # lazily every 4 iterations, keeps the game balanced. Its weight matters (seed 0,
     # 1200 iterations): 0.1 gives FID-digits 12.5, 1.0 gives 8.7, 3.0 gives 8.2; with 3.0
     # and 2000 iterations 6.7 (1.5x dcgan's 4.6), in 2.4x dcgan's wall time measured side
-    # by side (quality_presets.md).
-    return ExperimentConfig(model=model, training=_training(2000, r1_weight=3.0, r1_interval=4))
+    # by side (quality_presets.md). Two iterations per dispatch, not ten: on CPU a dispatch
+    # is written out iteration by iteration, and XLA's compile time of this step grows
+    # faster than its length (the first 100 iterations, compile included, took 432 s with
+    # ten, 157 s with two, at a load of 13-16); the iterations and the FID are the same.
+    return ExperimentConfig(
+        model=model,
+        training=_training(2000, r1_weight=3.0, r1_interval=4, steps_per_dispatch=2),
+    )
 
 
 def _stylegan2() -> ExperimentConfig:
