@@ -97,3 +97,32 @@ def test_report_keeps_the_notes():
     text = mc.report([], [], [mc.SETUPS["best"]], host, "run.py mode-coverage", [], 60.0)
     assert mc.NOTES_HEADING in text
     assert mc.NOTES_FILE.read_text().strip() in text
+
+
+def test_recorded_runs_read_back_and_refuse_other_recipes(tmp_path):
+    import json
+
+    setup, ring = mc.SETUPS["vanilla"], MIXTURES["ring"]
+    per_seed = [
+        {"seed": s, "modes": 8, "modes_20": 7, "high_quality": 0.5, "train_s": 1.0} for s in (0, 1)
+    ]
+    record = {
+        "part": "mode_coverage",
+        "setup": "vanilla",
+        "mixture": "ring",
+        "steps": 2000,
+        "recipe": setup.description,
+        "per_seed": per_seed,
+        "time": "T",
+        "command": "C",
+    }
+    path = tmp_path / "quality.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    runs, origin = mc.recorded_runs(path, setup, ring, 2000, range(2))
+    assert origin == "T (`C`)"
+    assert [r["seed"] for r in runs] == [0, 1]
+    assert mc.summarize(runs)[0]["modes_20_mean"] == 7.0
+    with pytest.raises(SystemExit, match=r"lacks seeds \[2\]"):
+        mc.recorded_runs(path, setup, ring, 2000, range(3))
+    with pytest.raises(SystemExit, match="no record of best on ring at 2000 steps"):
+        mc.recorded_runs(path, mc.SETUPS["best"], ring, 2000, range(2))

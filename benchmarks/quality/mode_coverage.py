@@ -357,6 +357,52 @@ def plot(samples: np.ndarray, mixture: Mixture, title: str, path: Path) -> bool:
     return True
 
 
+def recorded_runs(
+    path: Path, setup: Setup, mixture: Mixture, steps: int, seeds: range
+) -> tuple[list[dict[str, Any]], str]:
+    """The runs of ``setup`` on ``mixture`` read back from a ``quality.jsonl``, and their origin.
+
+    The latest record with this recipe (its description), mixture and step count is used;
+    it must hold every seed asked for, so a rebuilt page never mixes recipes or lengths.
+    """
+    matches = []
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            record = json.loads(line)
+            if (
+                record.get("part") == "mode_coverage"
+                and record.get("setup") == setup.name
+                and record.get("mixture") == mixture.name
+                and record.get("steps") == steps
+                and record.get("recipe") == setup.description
+            ):
+                matches.append(record)
+    if not matches:
+        raise SystemExit(
+            f"--reuse {setup.name}: no record of {setup.name} on {mixture.name} at {steps} "
+            f"steps with the current recipe in {path}; train it (drop it from --reuse)"
+        )
+    record = matches[-1]
+    by_seed = {r["seed"]: r for r in record["per_seed"]}
+    missing = [seed for seed in seeds if seed not in by_seed]
+    if missing:
+        raise SystemExit(
+            f"--reuse {setup.name}: the record of {record['time']} on {mixture.name} lacks "
+            f"seeds {missing}; ask for its seeds ({sorted(by_seed)}) or train them"
+        )
+    runs = [
+        {
+            "setup": setup.name,
+            "mixture": mixture.name,
+            "steps": steps,
+            "num_modes": len(mixture.modes),
+            **by_seed[seed],
+        }
+        for seed in seeds
+    ]
+    return runs, f"{record['time']} (`{record['command']}`)"
+
+
 def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per (setup, mixture): mean ± s.e. over its seeds."""
     rows = []
@@ -417,6 +463,7 @@ def report(
     wall: float,
     *,
     dispatch: int = 100,
+    reused: dict[str, str] | None = None,
 ) -> str:
     """The Markdown page of the results."""
     published = "\n".join(
@@ -429,6 +476,11 @@ def report(
         for r in runs
     )
     notes = NOTES_FILE.read_text().strip() if NOTES_FILE.is_file() else "none"
+    origins = "".join(
+        f"\n\nThe runs of `{name}` were not retrained here: read back from `quality.jsonl`, "
+        f"as recorded {origin}."
+        for name, origin in (reused or {}).items()
+    )
     plot_lines = (
         "\n".join(f"* [{Path(p).name}]({p})" for p in plots) or "* none (matplotlib missing)"
     )
@@ -452,7 +504,7 @@ by an in-memory iterator of `{{"image": (B, 2)}}` batches.
 
 "train s": wall time of `Trainer.fit` per run, compilation included (the first run of a
 setup compiles the step; the next reuse it), median over the seeds. The whole benchmark
-took {wall / 60:.1f} minutes.
+took {wall / 60:.1f} minutes.{origins}
 
 Published (PacGAN, table 2, modes covered):
 
@@ -510,6 +562,13 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
         default=1000,
         help="training iterations per compiled dispatch (lax.scan; gcd with the steps)",
     )
+    parser.add_argument(
+        "--reuse",
+        default="",
+        help="comma-separated setups read back from OUT/quality.jsonl instead of trained "
+        "(the latest record with the same recipe and steps): rebuilds the page, e.g. after "
+        "editing the notes",
+    )
     parser.add_argument("--no-plots", action="store_true")
     args = parser.parse_args(argv)
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -522,12 +581,24 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     runs: list[dict[str, Any]] = []
     plots: list[str] = []
+    reuse = [name for name in args.reuse.split(",") if name]
+    reused: dict[str, str] = {}
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
     began = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     for setup in setups:
         steps = args.steps or setup.steps
         for mixture in chosen:
-            for seed in range(args.first_seed, args.first_seed + args.seeds):
+            if setup.name in reuse:
+                recorded, reused[setup.name] = recorded_runs(
+                    args.out / "quality.jsonl", setup, mixture, steps, seeds
+                )
+                runs.extend(recorded)
+                path = args.out / "quality" / f"mode_coverage_{setup.name}_{mixture.name}.png"
+                if path.is_file() and not args.no_plots:
+                    plots.append(str(path.relative_to(args.out)))
+                continue
+            for seed in seeds:
                 samples, seconds = train_and_sample(
                     setup, mixture, seed, steps, dispatch=args.dispatch
                 )
@@ -561,10 +632,14 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
     text = table(rows)
     print(text)
     (args.out / "quality_mode_coverage.md").write_text(
-        report(rows, runs, setups, host, command, plots, wall, dispatch=args.dispatch)
+        report(
+            rows, runs, setups, host, command, plots, wall, dispatch=args.dispatch, reused=reused
+        )
     )
     with (args.out / "quality.jsonl").open("a") as sink:
         for row in rows:
+            if row["setup"] in reused:
+                continue  # already recorded
             record = {
                 "suite": "quality",
                 "part": "mode_coverage",
