@@ -122,7 +122,14 @@ def test_recorded_runs_read_back_and_refuse_other_recipes(tmp_path):
     assert origin == "T (`C`)"
     assert [r["seed"] for r in runs] == [0, 1]
     assert mc.summarize(runs)[0]["modes_20_mean"] == 7.0
-    with pytest.raises(SystemExit, match=r"lacks seeds \[2\]"):
+    with pytest.raises(SystemExit, match=r"lack seeds \[2\]"):
         mc.recorded_runs(path, setup, ring, 2000, range(3))
+    # A later record of seed 2 (another invocation) completes the set.
+    later = {**record, "per_seed": [{**per_seed[0], "seed": 2, "modes": 6}], "time": "U"}
+    with path.open("a") as sink:
+        sink.write(json.dumps(later) + "\n")
+    runs, origin = mc.recorded_runs(path, setup, ring, 2000, range(3))
+    assert [r["modes"] for r in runs] == [8, 8, 6]
+    assert origin == "T (`C`), U (`C`)"
     with pytest.raises(SystemExit, match="no record of best on ring at 2000 steps"):
         mc.recorded_runs(path, mc.SETUPS["best"], ring, 2000, range(2))

@@ -362,8 +362,9 @@ def recorded_runs(
 ) -> tuple[list[dict[str, Any]], str]:
     """The runs of ``setup`` on ``mixture`` read back from a ``quality.jsonl``, and their origin.
 
-    The latest record with this recipe (its description), mixture and step count is used;
-    it must hold every seed asked for, so a rebuilt page never mixes recipes or lengths.
+    Each seed comes from the latest record with this recipe (its description), mixture and
+    step count, so seeds trained by separate invocations combine; every seed asked for must
+    be there, and a rebuilt page never mixes recipes or lengths.
     """
     matches = []
     if path.is_file():
@@ -382,13 +383,17 @@ def recorded_runs(
             f"--reuse {setup.name}: no record of {setup.name} on {mixture.name} at {steps} "
             f"steps with the current recipe in {path}; train it (drop it from --reuse)"
         )
-    record = matches[-1]
-    by_seed = {r["seed"]: r for r in record["per_seed"]}
+    by_seed: dict[int, dict[str, Any]] = {}
+    origin: dict[int, str] = {}
+    for record in matches:  # later records replace earlier ones seed by seed
+        for run in record["per_seed"]:
+            by_seed[run["seed"]] = run
+            origin[run["seed"]] = f"{record['time']} (`{record['command']}`)"
     missing = [seed for seed in seeds if seed not in by_seed]
     if missing:
         raise SystemExit(
-            f"--reuse {setup.name}: the record of {record['time']} on {mixture.name} lacks "
-            f"seeds {missing}; ask for its seeds ({sorted(by_seed)}) or train them"
+            f"--reuse {setup.name}: the records on {mixture.name} lack seeds {missing}; "
+            f"ask for the recorded seeds ({sorted(by_seed)}) or train them"
         )
     runs = [
         {
@@ -400,7 +405,7 @@ def recorded_runs(
         }
         for seed in seeds
     ]
-    return runs, f"{record['time']} (`{record['command']}`)"
+    return runs, ", ".join(dict.fromkeys(origin[seed] for seed in seeds))
 
 
 def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
