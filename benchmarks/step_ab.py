@@ -9,6 +9,8 @@ Variants are trace-time settings of ``nets/_subpixel.py``:
 * ``rule``: the library as it is (XLA's own value for thin lhs-dilated convolutions);
 * ``phases``: every lhs-dilated value by phases (``_MIN_PHASE_FEATURES = 0``);
 * ``xla-value``: every lhs-dilated value XLA's own, gradients by phases;
+* ``no-chunks``: every kernel gradient in one piece (``_KERNEL_GRAD_ROWS`` unbounded);
+* ``chunks-2k`` / ``chunks-8k``: kernel gradients batch-chunked to 2,048 / 8,192 rows;
 * ``scheduler``: ``rule`` compiled with XLA:CPU's concurrency-optimized scheduler
   (``compiler_options``, the flag ``--xla_cpu_enable_concurrency_optimized_scheduler``).
 
@@ -38,11 +40,18 @@ from artifex.generative_models.models.gan import DCGAN
 from artifex.generative_models.nets import _subpixel
 from artifex.generative_models.training.trainer import Trainer
 
+RULE = {
+    "_MIN_PHASE_FEATURES": _subpixel._MIN_PHASE_FEATURES,
+    "_KERNEL_GRAD_ROWS": _subpixel._KERNEL_GRAD_ROWS,
+}
 VARIANTS = {
-    "rule": _subpixel._MIN_PHASE_FEATURES,
-    "phases": 0,
-    "xla-value": 10**9,
-    "scheduler": _subpixel._MIN_PHASE_FEATURES,
+    "rule": RULE,
+    "phases": {**RULE, "_MIN_PHASE_FEATURES": 0},
+    "xla-value": {**RULE, "_MIN_PHASE_FEATURES": 10**9},
+    "scheduler": RULE,
+    "no-chunks": {**RULE, "_KERNEL_GRAD_ROWS": 10**12},
+    "chunks-2k": {**RULE, "_KERNEL_GRAD_ROWS": 2048},
+    "chunks-8k": {**RULE, "_KERNEL_GRAD_ROWS": 8192},
 }
 OPTIONS = {"scheduler": {"xla_cpu_enable_concurrency_optimized_scheduler": True}}
 
@@ -71,12 +80,14 @@ def main() -> None:
         trainer, batches = warm_trainer(args.batch, workdir)
         programs = {}
         for name in names:
-            _subpixel._MIN_PHASE_FEATURES = VARIANTS[name]
+            for setting, value in VARIANTS[name].items():
+                setattr(_subpixel, setting, value)
             jax.clear_caches()  # retrace: the setting is read while tracing
             lowered = trainer._step.lower(trainer.state, batches)
             programs[name] = lowered.compile(compiler_options=OPTIONS.get(name))
-            dilated = programs[name].as_text().count("lhs_dilate=")
-            print(f"{name}: {dilated} lhs-dilated convolutions in the compiled step", flush=True)
+            text = programs[name].as_text()
+            dilated, convs = text.count("lhs_dilate="), text.count(" convolution(")
+            print(f"{name}: {convs} convolutions, {dilated} lhs-dilated, in the compiled step")
         state = trainer.state
         for program in programs.values():  # warm each once
             state, _ = program(state, batches)

@@ -16,7 +16,9 @@ zero ones are skipped (the summation order differs, so results agree to float ro
 
 :func:`dilated_conv` is that operation with a ``jax.custom_vjp`` whose backward pass is
 also free of dilation: the input gradient is one stride-``s`` convolution of the output
-gradient, the kernel gradient the stride-1 weight gradients of the phases.
+gradient, the kernel gradient the stride-1 weight gradients of the phases. Kernel
+gradients (of both functions) are summed over slices of the batch, which XLA:CPU runs
+faster than one convolution contracting the whole batch (``_KERNEL_GRAD_ROWS``).
 :func:`strided_conv` is a plain strided convolution whose input gradient (an lhs-dilated
 convolution of the output gradient) goes through :func:`dilated_conv`.
 
@@ -167,6 +169,37 @@ def _dilated_primal(x: jax.Array, w: jax.Array, strides: Sequence[int], pads: Pa
     return _phases_conv(x, w, strides, pads)
 
 
+# XLA:CPU computes a kernel gradient as one convolution whose contraction runs over the
+# batch and the output pixels; past ~2k rows (examples x output pixels) it gets slower per
+# row, so the sum of the same gradient over slices of the batch is faster. Per layer, b64,
+# one piece / slices of 2,048 rows, ms (benchmarks/results/cpu_speed_session7.md): G
+# 128->64 16->32 1,585 / 250, D 64->128 32->16 315 / 127, D 3->64 47 / 29; below 2k rows
+# slicing only adds ops (G 512->256 4->8, 1,024 rows: 366 / 760 in 4 slices). Thin
+# outputs are left whole (G 64->3: 229 in one piece, 376-570 in 16-32 slices).
+_KERNEL_GRAD_ROWS = 2048
+
+
+def _kernel_grad(conv: Any, x: jax.Array, w: jax.Array, dy: jax.Array, *, pixels: int) -> jax.Array:
+    """The kernel gradient of ``conv(x, w)`` for ``dy``, summed over slices of the batch.
+
+    Each slice holds at most ``_KERNEL_GRAD_ROWS`` rows (examples x ``pixels``, the output
+    pixels of one example in the convolution that contracts them) and at least one
+    example; the sum is the same gradient (examples are independent), only the summation
+    order differs. Thin outputs (fewer than ``_MIN_PHASE_FEATURES``) stay in one piece.
+    """
+    if w.shape[3] < _MIN_PHASE_FEATURES:  # thin outputs: slicing measured no gain, or a loss
+        per_slice = x.shape[0]
+    else:
+        per_slice = max(1, _KERNEL_GRAD_ROWS // pixels)
+    total = None
+    for start in range(0, x.shape[0], per_slice):
+        xs, dys = x[start : start + per_slice], dy[start : start + per_slice]
+        (part,) = jax.vjp(lambda kernel, xs=xs: conv(xs, kernel), w)[1](dys)
+        total = part if total is None else total + part
+    assert total is not None
+    return total
+
+
 def _flip_swap(w: jax.Array) -> jax.Array:
     """The kernel of the adjoint: spatially flipped, input and output features swapped."""
     return jnp.swapaxes(w[::-1, ::-1], 2, 3)
@@ -199,9 +232,10 @@ def _dilated_bwd(strides: tuple[int, int], pads: Pads, saved: Any, dy: jax.Array
         n, out = x.shape[1 + axis], dy.shape[1 + axis]
         dx_pads.append((k - 1 - low, s * (n - 1) + 1 + low - out))
     dx = _conv(dy, _flip_swap(w), strides, dx_pads).astype(x.dtype)
-    # d/dw: the stride-1 weight gradients of the phases (autodiff of the phase form).
-    _, pullback = jax.vjp(lambda kernel: _phases_conv(x, kernel, strides, pads), w)
-    (dw,) = pullback(dy)
+    # d/dw: the stride-1 weight gradients of the phases (autodiff of the phase form),
+    # batch-chunked; each phase's output has about 1/(sh*sw) of dy's pixels.
+    pixels = -(-dy.shape[1] // strides[0]) * -(-dy.shape[2] // strides[1])
+    dw = _kernel_grad(lambda a, b: _phases_conv(a, b, strides, pads), x, w, dy, pixels=pixels)
     return dx, dw.astype(w.dtype)
 
 
@@ -231,13 +265,13 @@ def _strided_bwd(strides: tuple[int, int], pads: Pads, saved: Any, dy: jax.Array
         high = n + k - 2 - (out - 1) * s - (k - 1 - low)  # so that dx has n pixels
         dx_pads.append((k - 1 - low, high))
     dx = dilated_conv(dy, _flip_swap(w), strides, tuple(dx_pads)).astype(x.dtype)
-    _, pullback = jax.vjp(
-        lambda kernel: lax.conv_general_dilated(
-            x, kernel, strides, pads, dimension_numbers=_DIMENSIONS
-        ),
+    dw = _kernel_grad(
+        lambda a, b: lax.conv_general_dilated(a, b, strides, pads, dimension_numbers=_DIMENSIONS),
+        x,
         w,
+        dy,
+        pixels=dy.shape[1] * dy.shape[2],
     )
-    (dw,) = pullback(dy)
     return dx, dw.astype(w.dtype)
 
 
