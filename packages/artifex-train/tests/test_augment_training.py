@@ -73,7 +73,9 @@ class Digits:
 def config(workdir, steps=8, **augment):
     return TrainingConfig(
         steps=steps,
-        steps_per_dispatch=2,
+        # One iteration per compiled call: on CPU a dispatch of K is K unrolled bodies,
+        # K times the compile; p moves per iteration whatever K is.
+        steps_per_dispatch=1,
         logging=LoggingConfig(log_every=2, sample_every=0),
         checkpoint=CheckpointConfig(directory=str(workdir), every_n_steps=4, keep_last=3),
         augment=AugmentConfig(**augment),
