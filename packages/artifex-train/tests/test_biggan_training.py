@@ -74,7 +74,9 @@ class Digits:
 def _training(workdir, steps=4, every=100):
     return TrainingConfig(
         steps=steps,
-        steps_per_dispatch=2,
+        # One iteration per compiled call: on CPU a dispatch of K is K unrolled bodies,
+        # K times the compile, and these tests are about BigGAN, not the dispatch.
+        steps_per_dispatch=1,
         logging=LoggingConfig(log_every=2, sample_every=0),
         checkpoint=CheckpointConfig(directory=str(workdir), every_n_steps=every, keep_last=3),
     )
