@@ -44,7 +44,9 @@ def make_run(folder, name):
     experiment = preset(name)
     training = experiment.training.replace(
         steps=2,
-        steps_per_dispatch=2,
+        # One iteration per compiled call: on CPU a dispatch of K is K unrolled bodies,
+        # K times the compile; generation only needs the checkpoint.
+        steps_per_dispatch=1,
         logging=experiment.training.logging.replace(log_every=2, sample_every=0),
         checkpoint=experiment.training.checkpoint.replace(directory=str(folder), every_n_steps=2),
     )
