@@ -146,12 +146,15 @@ def test_kernel_gradients_summed_over_batch_chunks_equal_plain(monkeypatch):
         g = rng.normal(size=plain(inputs, w).shape).astype(np.float32)
         grad_w = lambda f, a, g: jax.jit(jax.grad(lambda b: jnp.sum(f(a, b) * g)))(w)  # noqa: E731
         np.testing.assert_allclose(grad_w(sub, inputs, g), grad_w(plain, inputs, g), **TOL)
-    # The slices the sum runs over: 5 examples (20 rows / 4 pixels), then the 2 left.
+    # The slices the sum runs over: 5 examples (20 rows / 4 pixels), then the 2 left; on a
+    # jax whose XLA miscompiles the slices (0.7.1), one piece.
+    version = tuple(int(part) for part in jax.__version__.split(".")[:2])
+    assert (version >= (0, 10)) == _subpixel._SLICED_KERNEL_GRADS
     sizes = []
     counted = lambda a, b: sizes.append(a.shape[0]) or strided(a, b)  # noqa: E731
     dy = jnp.zeros((7, 2, 2, 8))
     _subpixel._kernel_grad(counted, jnp.asarray(x), jnp.asarray(w), dy, pixels=4)
-    assert sizes == [5, 2]
+    assert sizes == ([5, 2] if _subpixel._SLICED_KERNEL_GRADS else [7])
     # Thin outputs (3 < 8 features) stay in one piece: slicing measured no gain there.
     sizes.clear()
     _subpixel._kernel_grad(counted, jnp.asarray(x), jnp.asarray(w[..., :3]), dy[..., :3], pixels=4)

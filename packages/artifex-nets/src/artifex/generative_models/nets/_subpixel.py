@@ -178,6 +178,12 @@ def _dilated_primal(x: jax.Array, w: jax.Array, strides: Sequence[int], pads: Pa
 # outputs are left whole (G 64->3: 229 in one piece, 376-570 in 16-32 slices).
 _KERNEL_GRAD_ROWS = 2048
 
+# The sliced sum is verified on jax 0.10.2 and 0.12.1; jaxlib 0.7.1's XLA:CPU miscompiles it
+# under jit (a strided convolution's kernel gradient off by up to 15 on a 7-example batch in
+# 5 + 2 slices, while the same code run op by op is right), and the versions between are
+# untested, so they keep the whole-batch gradient: slower, never wrong.
+_SLICED_KERNEL_GRADS = tuple(int(part) for part in jax.__version__.split(".")[:2]) >= (0, 10)
+
 
 def _kernel_grad(conv: Any, x: jax.Array, w: jax.Array, dy: jax.Array, *, pixels: int) -> jax.Array:
     """The kernel gradient of ``conv(x, w)`` for ``dy``, summed over slices of the batch.
@@ -187,7 +193,8 @@ def _kernel_grad(conv: Any, x: jax.Array, w: jax.Array, dy: jax.Array, *, pixels
     example; the sum is the same gradient (examples are independent), only the summation
     order differs. Thin outputs (fewer than ``_MIN_PHASE_FEATURES``) stay in one piece.
     """
-    if w.shape[3] < _MIN_PHASE_FEATURES:  # thin outputs: slicing measured no gain, or a loss
+    if not _SLICED_KERNEL_GRADS or w.shape[3] < _MIN_PHASE_FEATURES:
+        # Thin outputs: slicing measured no gain, or a loss. Old jax: see above.
         per_slice = x.shape[0]
     else:
         per_slice = max(1, _KERNEL_GRAD_ROWS // pixels)
