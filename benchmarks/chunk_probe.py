@@ -28,7 +28,6 @@ import json
 import os
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,18 +35,13 @@ import jax
 import jax.numpy as jnp
 
 from artifex.generative_models.nets import _subpixel
-from artifex.generative_models.nets._subpixel import dilated_conv, strided_conv, transpose_padding
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conv_probe import LAYERS  # (name, transposed?, size, in, out): the anchor's layers
-
-
-def layer_fn(transposed: bool) -> Callable[[jax.Array, jax.Array], jax.Array]:
-    """The layer's op as the library computes it on CPU."""
-    if transposed:
-        pads = (transpose_padding(4, 2, "SAME"),) * 2
-        return lambda x, w: dilated_conv(x, w, (2, 2), pads)
-    return lambda x, w: strided_conv(x, w, (2, 2), ((1, 1), (1, 1)))
+from conv_probe import (  # the anchor's layers, and the ops as the library computes them
+    LAYERS,
+    functions,
+    timed,
+)
 
 
 def chunked(f: Callable, chunks: int) -> Callable[[jax.Array, jax.Array], jax.Array]:
@@ -67,16 +61,6 @@ def pin(cpus: set[int]) -> None:
     for tid in os.listdir("/proc/self/task"):
         with contextlib.suppress(OSError):  # a thread that ended meanwhile
             os.sched_setaffinity(int(tid), cpus)
-
-
-def timed(fn: Callable, args: tuple, reps: int) -> float:
-    """Median ms of ``reps`` blocking calls."""
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(1000 * (time.perf_counter() - t0))
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -107,7 +91,7 @@ def main() -> None:
         dy = jax.random.normal(kg, (args.batch, out, out, cout), jnp.float32)
         progs = {}
         for c in chunk_counts:
-            f = chunked(layer_fn(transposed), c)
+            f = chunked(functions(transposed, size, subpixel=True), c)
             progs[(c, "fwd")] = (jax.jit(f), (x, w))
             progs[(c, "dx")] = (
                 jax.jit(lambda x, w, g, f=f: jax.vjp(lambda a: f(a, w), x)[1](g)[0]),
@@ -128,7 +112,7 @@ def main() -> None:
             for core, cpus in cores:
                 pin(cpus)
                 for (c, part), (fn, call_args) in progs.items():
-                    samples[(c, part, core)].append(timed(fn, call_args, args.reps))
+                    samples[(c, part, core)].append(1000 * timed(fn, *call_args, reps=args.reps))
         pin(all_cpus)
         row = {"layer": name, "batch": args.batch}
         for (c, part, core), values in samples.items():
