@@ -13,6 +13,7 @@ The family rules (conditional, style-based, progressive, CycleGAN) are in
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import jax
@@ -33,6 +34,7 @@ from artifex.generative_models.models.gan._rules import (
     check_batch_shapes,
     critic_terms,
     functional_critic,
+    when_due,
 )
 
 # -- NumPy references -----------------------------------------------------------------
@@ -338,6 +340,59 @@ def test_lazy_r1_is_zero_off_steps_and_scaled_on_due_steps() -> None:
     )
     assert float(traced(jnp.asarray(3))) == 0.0
     np.testing.assert_allclose(float(traced(jnp.asarray(8))), 4 * every_step, rtol=1e-5)
+
+
+def test_lazy_r1_with_a_known_phase_is_decided_while_tracing() -> None:
+    # An unrolled dispatch compiles each iteration with its phase: R1 is then in the
+    # program or not (no lax.cond), with the same value as the run-time choice.
+    q = rand(DIM)
+    critic = QuadraticCritic(q)
+    real, fake = jnp.asarray(rand(4, *SHAPE)), jnp.asarray(rand(4, *SHAPE))
+    objective = Objective(r1_weight=2.0, r1_interval=4)
+    assert objective.lazy_intervals == (4,)
+    assert Objective(r1_weight=2.0).lazy_intervals == Objective(r1_interval=4).lazy_intervals == ()
+    for phase in range(4):
+        fixed = dataclasses.replace(objective, lazy_phase=phase)
+
+        def r1(iteration: Any, fixed: Objective = fixed) -> jax.Array:
+            return fixed.penalties(critic.logits, real, fake, key(), iteration)["r1"]
+
+        # The traced iteration is ignored: the phase decides.
+        program = jax.make_jaxpr(r1)(jnp.asarray(0))
+        assert "cond" not in str(program), phase
+        expected = objective.penalties(critic.logits, real, fake, key(), phase)["r1"]
+        np.testing.assert_allclose(float(jax.jit(r1)(jnp.asarray(0))), float(expected), rtol=1e-6)
+        assert (float(expected) > 0) == (phase == 0)
+    # Without a phase the choice stays in the program.
+    traced = jax.make_jaxpr(
+        lambda i: objective.penalties(critic.logits, real, fake, key(), i)["r1"]
+    )(jnp.asarray(0))
+    assert "cond" in str(traced)
+
+
+def test_when_due_runs_one_branch_for_a_phase_and_conds_without() -> None:
+    def due(x: jax.Array) -> jax.Array:
+        return x + 1.0
+
+    def skipped(x: jax.Array) -> jax.Array:
+        return x - 1.0
+
+    for iteration in range(7):
+        static = when_due(3, iteration, iteration % 3, due, skipped, jnp.zeros(()))
+        dynamic = jax.jit(lambda i: when_due(3, i, None, due, skipped, jnp.zeros(())))(iteration)
+        assert float(static) == float(dynamic) == (1.0 if iteration % 3 == 0 else -1.0)
+
+
+def test_rules_at_a_lazy_phase_are_equal_when_the_same_terms_are_due() -> None:
+    shapes = {"latent_dim": 3, "image_shape": (4,)}
+    rules = LatentRules(objective=Objective(r1_weight=1.0, r1_interval=4), **shapes)
+    assert rules.lazy_intervals() == (4,)
+    phased = [rules.at_lazy_phase(i) for i in range(9)]
+    assert [p.objective.lazy_phase for p in phased] == [0, 1, 1, 1, 0, 1, 1, 1, 0]
+    assert len(set(phased)) == 2 and phased[0] == phased[8] != phased[1] == phased[3]
+    # No lazy term: the rules themselves, one program.
+    plain = LatentRules(objective=Objective(r1_weight=1.0), **shapes)
+    assert plain.lazy_intervals() == () and plain.at_lazy_phase(3) is plain
 
 
 def test_penalties_combined_and_none() -> None:

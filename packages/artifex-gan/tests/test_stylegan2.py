@@ -4,6 +4,8 @@ The path-length penalty is checked against central finite differences of the gen
 a tiny network (8x8, 4 channels, 4 style indices of 2 numbers each).
 """
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -15,7 +17,7 @@ from artifex.generative_models.core.configuration import (
     StyleGAN2Config,
     StyleGAN2GeneratorConfig,
 )
-from artifex.generative_models.models.gan import StyleGAN2, StyleGAN2Rules, build_model
+from artifex.generative_models.models.gan import Objective, StyleGAN2, StyleGAN2Rules, build_model
 from artifex.generative_models.models.gan.stylegan2 import path_length_penalty, path_lengths
 from artifex.generative_models.nets import StyleGAN2Generator, StyleGANDiscriminator
 
@@ -261,6 +263,19 @@ def test_generator_loss_adds_the_penalty_and_updates_the_mean_under_grad():
     leaves = jax.tree.leaves(grads)
     assert all(np.all(np.isfinite(np.asarray(leaf))) for leaf in leaves)
     assert "w_avg" not in grads and "path_length_mean" not in grads
+
+
+def test_lazy_intervals_join_r1_and_path_length_and_phases_group_by_what_is_due(model):
+    lazy_r1 = Objective(r1_weight=1.0, r1_interval=2)
+    rules = dataclasses.replace(
+        model.training_rules(), pl_weight=2.0, pl_interval=3, objective=lazy_r1
+    )
+    assert rules.lazy_intervals() == (2, 3)
+    # Over the period 6: both due at 0, neither at 1 and 5, R1 alone at 2 and 4, the path
+    # length alone at 3: four programs, each phase mapped to the first with its terms.
+    assert [rules.at_lazy_phase(i).objective.lazy_phase for i in range(7)] == [0, 1, 2, 3, 2, 1, 0]
+    assert len({rules.at_lazy_phase(i) for i in range(12)}) == 4
+    assert dataclasses.replace(rules, pl_weight=0.0).lazy_intervals() == (2,)
 
 
 def test_bfloat16_model_generates_in_bfloat16():

@@ -16,7 +16,7 @@ from artifex.generative_models.core.configuration import (
 )
 from artifex.generative_models.models.gan import GAN
 from artifex.generative_models.training.callbacks import Callback
-from artifex.generative_models.training.step import resolve_loop
+from artifex.generative_models.training.step import build_step, resolve_loop
 from artifex.generative_models.training.trainer import NonFiniteLossError, Trainer
 
 MODEL = GANConfig(
@@ -82,6 +82,42 @@ def test_scan_and_unrolled_dispatches_give_the_same_state(tmp_path):
     assert int(scanned.state.step) == 6
     for row_scan, row_unrolled in zip(scanned.history, unrolled.history, strict=True):
         assert row_scan["d_loss"] == pytest.approx(row_unrolled["d_loss"], rel=2e-5)
+
+
+def test_lazy_r1_written_out_per_iteration_agrees_with_the_scans_cond(tmp_path):
+    # Unrolled, each iteration's lazy R1 is left in or out while tracing (XLA:CPU runs a
+    # cond branch's convolutions ~10x slower); the scan decides by lax.cond. K=3 with R1
+    # every 2 iterations: dispatches at steps 0 and 3 are due on (0, 2) and (4): two
+    # programs, the same numbers as the scan's.
+    lazy = {"r1_weight": 1.0, "r1_interval": 2}
+    runs = {}
+    for loop in ("scan", "unrolled"):
+        runs[loop] = Trainer(
+            GAN(MODEL, rngs=nnx.Rngs(params=0, dropout=1)),
+            Points(),
+            config(tmp_path / loop, loop=loop, **lazy),
+            progress=False,
+        )
+        runs[loop].fit()
+    scanned, unrolled = runs["scan"], runs["unrolled"]
+    assert len(unrolled._phased_steps) == 2 and not scanned._phased_steps
+    for x, y in zip(jax.tree.leaves(scanned.state), jax.tree.leaves(unrolled.state), strict=True):
+        np.testing.assert_allclose(as_numbers(x), as_numbers(y), rtol=2e-5, atol=1e-6)
+    # Logged rows are iterations 2 (R1 due) and 5 (not due).
+    r1 = [row["r1"] for row in unrolled.history]
+    assert [(row["step"], row["r1"] > 0) for row in unrolled.history] == [(3, True), (6, False)]
+    np.testing.assert_allclose(r1, [row["r1"] for row in scanned.history], rtol=2e-5)
+
+
+def test_per_iteration_rules_need_an_unrolled_loop_of_their_length():
+    gan = GAN(MODEL, rngs=nnx.Rngs(params=0, dropout=1))
+    trainer = Trainer(gan, Points(), config("unused", r1_weight=1.0, r1_interval=2))
+    each = tuple(trainer.rules.at_lazy_phase(i) for i in range(2))
+    with pytest.raises(ValueError, match=r"one rules object per iteration \(2 given\) needs "):
+        build_step.__wrapped__(trainer.graphdef, each, loop="scan")
+    step = build_step.__wrapped__(trainer.graphdef, each, loop="unrolled")
+    with pytest.raises(ValueError, match=r"2 rules for a dispatch of 3 iterations"):
+        step(trainer.state, trainer._next_batches(3))
 
 
 def test_an_unknown_loop_is_refused_with_the_choices():

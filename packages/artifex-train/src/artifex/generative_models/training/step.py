@@ -66,7 +66,7 @@ def _cast_floats(tree: Any, dtype: Any) -> Any:
 @functools.lru_cache(maxsize=32)
 def build_step(
     graphdef: Any,
-    rules: TrainingRules,
+    rules: TrainingRules | tuple[TrainingRules, ...],
     *,
     ema_decay: float | None = None,
     ema_start: int = 0,
@@ -78,7 +78,10 @@ def build_step(
     Args:
         graphdef: From :func:`~.state.initial_state`.
         rules: The family's training rules (``model.training_rules(...)``): players'
-            fakes, losses, penalties, constraints and ``n_critic``.
+            fakes, losses, penalties, constraints and ``n_critic``. With ``loop="unrolled"``
+            also a tuple of K rules, one per iteration of the dispatch: each iteration's
+            lazy terms are then decided while tracing (``rules.at_lazy_phase``: on CPU a
+            lazy R1 inside ``lax.cond`` runs ~10x slower than written out).
         ema_decay: Generator EMA decay; None when the state has no EMA.
         ema_start: Iteration before which the EMA simply copies the parameters.
         compute_dtype: The dtype real batches are cast to (the networks themselves
@@ -93,10 +96,17 @@ def build_step(
     ``(K, n_critic, batch, ...)``: K iterations, one real batch per discriminator update.
     """
     dtype = jnp.dtype(compute_dtype)
-    n_critic = rules.n_critic
+    each: tuple[TrainingRules, ...] | None
+    each, first = (rules, rules[0]) if isinstance(rules, tuple) else (None, rules)
+    if each is not None and loop != "unrolled":
+        raise ValueError(
+            f"build_step: one rules object per iteration ({len(each)} given) needs "
+            f"loop='unrolled', got loop={loop!r}; a scan body has one set of rules"
+        )
+    n_critic = first.n_critic
 
     def iteration(
-        state: TrainState, batch: dict[str, jax.Array]
+        state: TrainState, batch: dict[str, jax.Array], rules: TrainingRules
     ) -> tuple[TrainState, dict[str, jax.Array]]:
         # Merge a rebuilt copy: the modules' updates must not reach the carried ``state``,
         # which stays the fallback if this iteration's losses are not finite.
@@ -175,11 +185,17 @@ def build_step(
         state: TrainState, batches: dict[str, jax.Array]
     ) -> tuple[TrainState, dict[str, jax.Array]]:
         if loop == "scan":
-            return jax.lax.scan(iteration, state, batches)
+            return jax.lax.scan(functools.partial(iteration, rules=first), state, batches)
         steps = jax.tree.leaves(batches)[0].shape[0]
+        if each is not None and len(each) != steps:
+            raise ValueError(
+                f"build_step: {len(each)} rules for a dispatch of {steps} iterations; "
+                "give one per iteration (steps_per_dispatch of them)"
+            )
         rows = []
         for k in range(steps):
-            state, row = iteration(state, jax.tree.map(lambda x, k=k: x[k], batches))
+            batch = jax.tree.map(lambda x, k=k: x[k], batches)
+            state, row = iteration(state, batch, each[k] if each else first)
             rows.append(row)
         return state, jax.tree.map(lambda *values: jnp.stack(values), *rows)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import signal
 import time
 import warnings
@@ -202,6 +203,7 @@ class Trainer:
         )
         self.state: TrainState = self.devices.replicate(state)
         self._step = self._build_step()
+        self._phased_steps: dict[tuple[Any, ...], Any] = {}  # see _step_at
         # Batches arrive as (K, n_critic, B, ...): split B over the mesh.
         self._batch_sharding = NamedSharding(
             self.devices.mesh, PartitionSpec(None, None, self.devices.axis_name)
@@ -265,7 +267,7 @@ class Trainer:
                     "make stable_steps and transition_steps multiples of it"
                 )
 
-    def _build_step(self) -> Any:
+    def _build_step(self, rules: Any = None) -> Any:
         ema = self.config.ema
         # A graph definition holding an unhashable attribute (a list a third-party module
         # keeps) cannot key the cache of compiled steps; such a model compiles its own.
@@ -277,7 +279,7 @@ class Trainer:
             build = build_step.__wrapped__
         return build(
             self.graphdef,
-            self.rules,
+            self.rules if rules is None else rules,
             ema_decay=None if ema is None else ema.decay,
             ema_start=0 if ema is None else ema.start_step,
             compute_dtype=self.config.precision.compute_dtype,
@@ -300,6 +302,24 @@ class Trainer:
         self.state = dataclasses.replace(self.state, nets=self.devices.replicate(nets))
         self.rules = rules
         self._step = self._build_step()
+        self._phased_steps = {}
+
+    def _step_at(self, start: int, k: int) -> Any:
+        """The program of the dispatch of iterations ``start .. start + k - 1``.
+
+        Rules with lazy terms (lazy R1, path length) on an unrolled loop get one program
+        per pattern of due iterations in the dispatch (at most the lazy period's count):
+        each iteration's terms are left in or out while tracing, because XLA:CPU runs a
+        ``lax.cond`` branch's convolutions ~10x slower than the same code written out
+        (``_rules.when_due``). Otherwise the one program, ``_step``.
+        """
+        period = math.lcm(*self.rules.lazy_intervals())
+        if period == 1 or resolve_loop(self.config.loop) != "unrolled":
+            return self._step
+        each = tuple(self.rules.at_lazy_phase((start + i) % period) for i in range(k))
+        if each not in self._phased_steps:
+            self._phased_steps[each] = self._build_step(each)
+        return self._phased_steps[each]
 
     # -- public ------------------------------------------------------------------------
 
@@ -441,7 +461,8 @@ class Trainer:
                 while done < target and not self._stop_requested:
                     for callback in self.callbacks:
                         callback.on_dispatch_start(self, step=done)
-                    self.state, metrics = self._step(self.state, self._batches(k))
+                    step = self._step_at(done, k)
+                    self.state, metrics = step(self.state, self._batches(k))
                     done += k
                     pending.append((done, metrics))
                     self._agree_on_stop()

@@ -46,7 +46,14 @@ from artifex.generative_models.models.gan._common import (
     reseed_dropout,
     sample_count,
 )
-from artifex.generative_models.models.gan._rules import Batch, Fakes, LatentRules, Losses, f32
+from artifex.generative_models.models.gan._rules import (
+    Batch,
+    Fakes,
+    LatentRules,
+    Losses,
+    f32,
+    when_due,
+)
 from artifex.generative_models.models.gan.base import GAN
 from artifex.generative_models.nets.stylegan import StyleGANDiscriminator
 from artifex.generative_models.nets.stylegan2 import StyleGAN2Generator, mix_styles
@@ -178,8 +185,12 @@ class StyleGAN2Rules(LatentRules):
         def skipped(state: Any) -> tuple[jax.Array, jax.Array]:
             return jnp.zeros((), jnp.float32), mean
 
-        # cond, not where: between due iterations the double backward pass is really skipped.
-        return jax.lax.cond((jnp.asarray(step) % self.pl_interval) == 0, due, skipped, state)
+        return when_due(self.pl_interval, step, self.objective.lazy_phase, due, skipped, state)
+
+    def lazy_intervals(self) -> tuple[int, ...]:
+        """Lazy R1's interval and the path-length penalty's."""
+        lazy_pl = self.pl_weight > 0 and self.pl_interval > 1
+        return super().lazy_intervals() + ((self.pl_interval,) if lazy_pl else ())
 
 
 class StyleGAN2(GAN):
