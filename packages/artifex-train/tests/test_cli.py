@@ -4,6 +4,8 @@ import pytest
 
 from artifex.generative_models.training import cli
 from artifex.generative_models.training.presets import PRESETS, preset
+from artifex.generative_models.training.run import build_model
+from artifex.generative_models.training.trainer import rules_of
 
 
 def test_presets_are_listed_with_the_default_marked(capsys):
@@ -50,9 +52,6 @@ def test_train_writes_samples_curves_scores_and_resumes(tmp_path, capsys):
         "--set", "training.steps=20", "--set", "training.logging.log_every=10",
         "--set", "training.logging.sample_every=10",
         "--set", "training.checkpoint.every_n_steps=10",
-        # The preset's 10 iterations per call are 10 unrolled step bodies on CPU: 10 times
-        # the compile of 1. The command, its files and the resume are the point here.
-        "--set", "training.steps_per_dispatch=1",
     ]  # fmt: skip
     assert cli.main(args) == 0
     for name in ("samples/step_000010.png", "samples/final.png", "loss_curves.png", "config.yaml"):
@@ -70,7 +69,7 @@ def test_train_writes_samples_curves_scores_and_resumes(tmp_path, capsys):
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_every_preset_builds_its_model_and_accepts_the_bundled_digits(name, tmp_path):
     from artifex.generative_models.training.data import make_pipeline, source_from_config
-    from artifex.generative_models.training.run import build_model, validate_data
+    from artifex.generative_models.training.run import validate_data
     from artifex.generative_models.training.trainer import Trainer
 
     experiment = preset(name)
@@ -91,9 +90,11 @@ def test_the_stylegan_preset_regularizes_its_critic_with_lazy_r1():
     training = preset("stylegan").training
     assert training.r1_weight > 0
     assert training.r1_interval > 1
-    # Ten iterations per dispatch, written out on CPU, made the first dispatch's compile
-    # ~3x longer than two (quality_presets.md): the step is large, the dispatch cost small.
-    assert training.steps_per_dispatch == 2
+    # One program per pattern of due R1 iterations, each written out without lax.cond
+    # (a cond branch's convolutions run ~10x slower on CPU): two programs at K=1.
+    rules = rules_of(build_model(preset("stylegan")), preset("stylegan"))
+    assert training.steps_per_dispatch == 1
+    assert len({rules.at_lazy_phase(i) for i in range(training.r1_interval)}) == 2
 
 
 def test_the_cyclegan_preset_weights_the_cycle_loss_below_the_papers_10():

@@ -58,10 +58,14 @@ _DISCRIMINATOR: dict[str, Any] = {"input_shape": _SHAPE, "data_format": "NHWC"}
 
 
 def _training(steps: int, **changes: Any) -> TrainingConfig:
+    # One iteration per compiled call: on CPU a dispatch is written out iteration by
+    # iteration, so K iterations compile K times the code, and at these sizes the compile
+    # costs more than the calls saved (dcgan: 44 s at K=1 against 56 s at K=10 on a quiet
+    # machine, the same FID-digits: the trajectory does not depend on K).
     return TrainingConfig(
         steps=steps,
         seed=0,
-        steps_per_dispatch=10,
+        steps_per_dispatch=1,
         ema=EMAConfig(decay=0.99),
         data=DataConfig(source="digits", batch_size=64, channels=1, image_size=8),
         logging=LoggingConfig(log_every=100, sample_every=500, num_samples=64),
@@ -214,15 +218,8 @@ def _stylegan() -> ExperimentConfig:
     # collapses to a few digits (FID-digits 84 against dcgan's 4.5); R1 on real data,
     # lazily every 4 iterations, keeps the game balanced. Its weight matters (seed 0,
     # 1200 iterations): 0.1 gives FID-digits 12.5, 1.0 gives 8.7, 3.0 gives 8.2; with 3.0
-    # and 2000 iterations 6.7 (1.5x dcgan's 4.6), in 2.4x dcgan's wall time measured side
-    # by side (quality_presets.md). Two iterations per dispatch, not ten: on CPU a dispatch
-    # is written out iteration by iteration, and XLA's compile time of this step grows
-    # faster than its length (the first 100 iterations, compile included, took 432 s with
-    # ten, 157 s with two, at a load of 13-16); the iterations and the FID are the same.
-    return ExperimentConfig(
-        model=model,
-        training=_training(2000, r1_weight=3.0, r1_interval=4, steps_per_dispatch=2),
-    )
+    # and 2000 iterations 6.7 (1.5x dcgan's 4.6; quality_presets.md).
+    return ExperimentConfig(model=model, training=_training(2000, r1_weight=3.0, r1_interval=4))
 
 
 def _stylegan2() -> ExperimentConfig:
