@@ -42,7 +42,8 @@ def _numpy_conv_transpose(x: np.ndarray, w: np.ndarray, stride: int, pads) -> np
     return y
 
 
-# 8 output features: the value by phases; 3: XLA's own value (thin outputs), phase gradients.
+# 8 output features: the value and kernel gradient by phases; 3 (thin outputs): XLA's own
+# value, the kernel gradient through the adjoint strided convolution.
 @pytest.mark.parametrize(
     ("size", "kernel", "padding", "features"),
     [
@@ -51,6 +52,9 @@ def _numpy_conv_transpose(x: np.ndarray, w: np.ndarray, stride: int, pads) -> np
         ((5, 3), 3, (1, 1), 8),
         ((3, 3), 4, (2, 1), 8),
         ((4, 4), 4, "SAME", 3),
+        ((3, 5), 4, "VALID", 3),
+        ((5, 3), 3, (1, 1), 3),
+        ((3, 3), 4, (2, 1), 3),
     ],
 )
 def test_dilated_conv_equals_plain_and_numpy(size, kernel, padding, features):
@@ -69,6 +73,25 @@ def test_dilated_conv_equals_plain_and_numpy(size, kernel, padding, features):
     g = rng.normal(size=y.shape).astype(np.float32)
     got = jax.grad(lambda a, b: jnp.sum(dilated_conv(a, b, (2, 2), pads) * g), (0, 1))(x, w)
     want = jax.grad(lambda a, b: jnp.sum(plain(a, b) * g), (0, 1))(x, w)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, **TOL)
+
+
+@pytest.mark.parametrize("features", [3, 8])
+def test_dilated_conv_gradients_with_unequal_strides_and_odd_pads(features):
+    # The thin kernel gradient's adjoint pads (a crop where negative) for strides 3 and 2.
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(3, 4, 5, 6)).astype(np.float32)
+    w = rng.normal(size=(5, 3, 6, features)).astype(np.float32)
+    strides, pads = (3, 2), ((4, 1), (0, 3))
+    plain = lambda a, b: lax.conv_general_dilated(  # noqa: E731
+        a, b, (1, 1), pads, lhs_dilation=strides, dimension_numbers=DN
+    )
+    y = plain(x, w)
+    g = rng.normal(size=y.shape).astype(np.float32)
+    got = jax.grad(lambda a, b: jnp.sum(dilated_conv(a, b, strides, pads) * g), (0, 1))(x, w)
+    want = jax.grad(lambda a, b: jnp.sum(plain(a, b) * g), (0, 1))(x, w)
+    np.testing.assert_allclose(dilated_conv(x, w, strides, pads), y, **TOL)
     for a, b in zip(got, want, strict=True):
         np.testing.assert_allclose(a, b, **TOL)
 
