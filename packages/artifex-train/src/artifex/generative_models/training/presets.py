@@ -218,7 +218,8 @@ def _stylegan() -> ExperimentConfig:
     # collapses to a few digits (FID-digits 84 against dcgan's 4.5); R1 on real data,
     # lazily every 4 iterations, keeps the game balanced. Its weight matters (seed 0,
     # 1200 iterations): 0.1 gives FID-digits 12.5, 1.0 gives 8.7, 3.0 gives 8.2; with 3.0
-    # and 2000 iterations 6.7 (1.5x dcgan's 4.6; quality_presets.md).
+    # and 2000 iterations 6.5 at seed 0, 8.6 +- 2.7 over seeds 0-2 (dcgan: 5.1 +- 0.5;
+    # quality_presets.md).
     return ExperimentConfig(model=model, training=_training(2000, r1_weight=3.0, r1_interval=4))
 
 
