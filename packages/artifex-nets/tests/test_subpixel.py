@@ -42,6 +42,15 @@ def _numpy_conv_transpose(x: np.ndarray, w: np.ndarray, stride: int, pads) -> np
     return y
 
 
+def _assert_gradients_match(op, plain, x, w, rng) -> None:
+    """Both gradients of ``sum(op(x, w) * g)`` equal ``plain``'s, for a random ``g``."""
+    g = rng.normal(size=plain(x, w).shape).astype(np.float32)
+    got = jax.grad(lambda a, b: jnp.sum(op(a, b) * g), (0, 1))(x, w)
+    want = jax.grad(lambda a, b: jnp.sum(plain(a, b) * g), (0, 1))(x, w)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, **TOL)
+
+
 # 8 output features: the value and kernel gradient by phases; 3 (thin outputs): XLA's own
 # value, the kernel gradient through the adjoint strided convolution.
 @pytest.mark.parametrize(
@@ -70,11 +79,7 @@ def test_dilated_conv_equals_plain_and_numpy(size, kernel, padding, features):
     if isinstance(padding, str):
         ref = lax.conv_transpose(x, w, (2, 2), padding, dimension_numbers=DN)
         np.testing.assert_allclose(y, ref, **TOL)
-    g = rng.normal(size=y.shape).astype(np.float32)
-    got = jax.grad(lambda a, b: jnp.sum(dilated_conv(a, b, (2, 2), pads) * g), (0, 1))(x, w)
-    want = jax.grad(lambda a, b: jnp.sum(plain(a, b) * g), (0, 1))(x, w)
-    for a, b in zip(got, want, strict=True):
-        np.testing.assert_allclose(a, b, **TOL)
+    _assert_gradients_match(lambda a, b: dilated_conv(a, b, (2, 2), pads), plain, x, w, rng)
 
 
 @pytest.mark.parametrize("features", [3, 8])
@@ -87,13 +92,8 @@ def test_dilated_conv_gradients_with_unequal_strides_and_odd_pads(features):
     plain = lambda a, b: lax.conv_general_dilated(  # noqa: E731
         a, b, (1, 1), pads, lhs_dilation=strides, dimension_numbers=DN
     )
-    y = plain(x, w)
-    g = rng.normal(size=y.shape).astype(np.float32)
-    got = jax.grad(lambda a, b: jnp.sum(dilated_conv(a, b, strides, pads) * g), (0, 1))(x, w)
-    want = jax.grad(lambda a, b: jnp.sum(plain(a, b) * g), (0, 1))(x, w)
-    np.testing.assert_allclose(dilated_conv(x, w, strides, pads), y, **TOL)
-    for a, b in zip(got, want, strict=True):
-        np.testing.assert_allclose(a, b, **TOL)
+    np.testing.assert_allclose(dilated_conv(x, w, strides, pads), plain(x, w), **TOL)
+    _assert_gradients_match(lambda a, b: dilated_conv(a, b, strides, pads), plain, x, w, rng)
 
 
 @pytest.mark.parametrize(("features", "xla_value"), [(3, True), (8, False)])
@@ -139,11 +139,7 @@ def test_strided_conv_equals_plain(size, pads, features):
     plain = lambda a, b: lax.conv_general_dilated(a, b, (2, 2), pads, dimension_numbers=DN)  # noqa: E731
     y = strided_conv(jnp.asarray(x), jnp.asarray(w), (2, 2), pads)
     np.testing.assert_allclose(y, plain(x, w), **TOL)
-    g = rng.normal(size=y.shape).astype(np.float32)
-    got = jax.grad(lambda a, b: jnp.sum(strided_conv(a, b, (2, 2), pads) * g), (0, 1))(x, w)
-    want = jax.grad(lambda a, b: jnp.sum(plain(a, b) * g), (0, 1))(x, w)
-    for a, b in zip(got, want, strict=True):
-        np.testing.assert_allclose(a, b, **TOL)
+    _assert_gradients_match(lambda a, b: strided_conv(a, b, (2, 2), pads), plain, x, w, rng)
 
 
 def test_kernel_gradients_summed_over_batch_chunks_equal_plain(monkeypatch):

@@ -109,9 +109,9 @@ def test_lazy_r1_written_out_per_iteration_agrees_with_the_scans_cond(tmp_path):
     np.testing.assert_allclose(r1, [row["r1"] for row in scanned.history], rtol=2e-5)
 
 
-def test_per_iteration_rules_need_an_unrolled_loop_of_their_length():
+def test_per_iteration_rules_need_an_unrolled_loop_of_their_length(tmp_path):
     gan = GAN(MODEL, rngs=nnx.Rngs(params=0, dropout=1))
-    trainer = Trainer(gan, Points(), config("unused", r1_weight=1.0, r1_interval=2))
+    trainer = Trainer(gan, Points(), config(tmp_path, r1_weight=1.0, r1_interval=2))
     each = tuple(trainer.rules.at_lazy_phase(i) for i in range(2))
     with pytest.raises(ValueError, match=r"one rules object per iteration \(2 given\) needs "):
         build_step.__wrapped__(trainer.graphdef, each, loop="scan")

@@ -254,7 +254,7 @@ def _thin_kernel_grad(
     """The kernel gradient of a thin ``dilated_conv`` through its adjoint strided convolution.
 
     ``<dilated_conv(x, w), dy> = <x, conv(dy, flip_swap(w), strides, pads')>`` with
-    ``pads' = (k - 1 - low, s*(m - 1) + k - 1 - (k - 1 - low) - (n - 1))`` per axis (``m``
+    ``pads' = (k - 1 - low, s*(m - 1) + low - (n - 1))`` per axis (``m``
     input pixels, ``n`` output pixels; a negative pad is a crop), so ``dw`` is the
     flip-swap of that strided convolution's kernel gradient at ``dy`` for cotangent
     ``x``. Its output features are the layer's inputs, so the contraction is not thin:
