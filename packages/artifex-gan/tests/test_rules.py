@@ -383,6 +383,31 @@ def test_when_due_runs_one_branch_for_a_phase_and_conds_without() -> None:
         assert float(static) == float(dynamic) == (1.0 if iteration % 3 == 0 else -1.0)
 
 
+def test_when_due_every_iteration_holds_no_cond() -> None:
+    # R1 every iteration (r1_interval=1, the default) is not lazy: no phase is known, and a
+    # lax.cond around the penalty would run its convolutions ~10x slower on XLA:CPU.
+    def due(x: jax.Array) -> jax.Array:
+        return x + 1.0
+
+    def skipped(x: jax.Array) -> jax.Array:
+        return x - 1.0
+
+    program = jax.make_jaxpr(lambda i: when_due(1, i, None, due, skipped, jnp.zeros(())))
+    assert "cond" not in str(program(jnp.asarray(5)))
+    q = rand(DIM)
+    critic = QuadraticCritic(q)
+    real, fake = jnp.asarray(rand(4, *SHAPE)), jnp.asarray(rand(4, *SHAPE))
+    objective = Objective(r1_weight=2.0)
+    traced = jax.make_jaxpr(
+        lambda i: objective.penalties(critic.logits, real, fake, key(), i)["r1"]
+    )(jnp.asarray(3))
+    assert "cond" not in str(traced)
+    grads = q.astype(np.float64) * np.asarray(real, np.float64).reshape(4, -1)
+    expected = 0.5 * 2.0 * np.mean(np.sum(grads**2, axis=1))
+    r1 = jax.jit(lambda i: objective.penalties(critic.logits, real, fake, key(), i)["r1"])
+    np.testing.assert_allclose(float(r1(jnp.asarray(3))), expected, rtol=1e-5)
+
+
 def test_rules_at_a_lazy_phase_are_equal_when_the_same_terms_are_due() -> None:
     shapes = {"latent_dim": 3, "image_shape": (4,)}
     rules = LatentRules(objective=Objective(r1_weight=1.0, r1_interval=4), **shapes)

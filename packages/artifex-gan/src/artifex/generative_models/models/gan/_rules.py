@@ -244,8 +244,11 @@ def when_due(
     convolution path (R1 of the stylegan preset's critic: 9.6 ms as plain code, 104 ms
     inside ``lax.cond``, jaxlib 0.7.1 to 0.12.1), the same loss as in a ``scan`` body
     (``step.resolve_loop``). ``cond`` and not ``where``: between due iterations the extra
-    backward pass must really be skipped.
+    backward pass must really be skipped. Interval 1 (every iteration) is no choice at all:
+    ``due`` alone, without a ``cond`` for XLA:CPU to run slowly.
     """
+    if interval == 1:
+        return due(operand)
     if phase is not None:
         return (due if phase % interval == 0 else skipped)(operand)
     return jax.lax.cond((jnp.asarray(iteration) % interval) == 0, due, skipped, operand)
