@@ -230,6 +230,28 @@ def test_cyclegan_losses_match_the_models_own_objective(tmp_path):
     assert all(moved(b, a) for b, a in zip(before, after, strict=True))
 
 
+def test_cyclegan_sample_grid_rows_are_its_translations(tmp_path):
+    # The run's grid (one compiled program): rows of A, G(A), B, F(B), as eager calls give.
+    from artifex.generative_models.training.run import _sampler
+
+    class Pairs:
+        batch = next(Images((8, 8, 1), batch=3, domains=True, seed=2))
+
+        def __len__(self):
+            return 3
+
+        def get_batch(self, indices):
+            return {name: images[indices] for name, images in self.batch.items()}
+
+    trainer = Trainer(_cyclegan(), None, training(), workdir=tmp_path)
+    images, columns = _sampler(trainer, Pairs(), 3, None, "NHWC")(trainer)
+    a, b = Pairs.batch["image_a"], Pairs.batch["image_b"]
+    pair = trainer.ema_generator()
+    rows = [a, pair.first(a, training=False), b, pair.second(b, training=False)]
+    assert columns == 3 and images.shape == (12, 8, 8, 1)
+    np.testing.assert_allclose(images, np.concatenate(rows), rtol=1e-5, atol=1e-6)
+
+
 def test_cyclegan_refuses_single_domain_batches(tmp_path):
     trainer = Trainer(_cyclegan(), Images((8, 8, 1)), training(), workdir=tmp_path)
     with pytest.raises(ValueError, match=r"no 'image_a' entry.*trains on image_a, image_b"):

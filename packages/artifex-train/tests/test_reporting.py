@@ -110,3 +110,40 @@ def test_trainer_writes_tensorboard_scalars_that_match_its_history(tmp_path):
     assert hparams["training.steps"].number_value == 4
     assert hparams["training.logging.log_every"].number_value == 2
     assert hparams["model.generator.latent_dim"].number_value == 2
+
+
+def test_sample_grids_run_one_compiled_program_with_the_eager_values(tmp_path):
+    from artifex.generative_models.training.run import _compiled, _sampler
+
+    traces = []
+
+    def call(module, x):
+        traces.append(1)  # Python runs once per trace: once per compiled program
+        return module(x)
+
+    run = _compiled(call)
+    linear = nnx.Linear(3, 2, rngs=nnx.Rngs(0))
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(5, 3)), jnp.float32)
+    np.testing.assert_allclose(run(linear, x), linear(x), rtol=1e-6, atol=1e-7)
+    linear.kernel.value = linear.kernel.value * -2.0  # new weights: the same program
+    np.testing.assert_allclose(run(linear, x), linear(x), rtol=1e-6, atol=1e-7)
+    assert len(traces) == 1
+    # The run's grid sampler: the EMA-less generator's images, as an eager call gives them.
+    model = GAN(
+        GANConfig(
+            generator=GeneratorConfig(
+                hidden_dims=(8,), output_shape=(2, 2, 1), latent_dim=2, data_format="NHWC"
+            ),
+            discriminator=DiscriminatorConfig(hidden_dims=(8,)),
+        ),
+        rngs=nnx.Rngs(0),
+    )
+    config = TrainingConfig(steps=1, checkpoint=CheckpointConfig(save_final=False))
+    trainer = Trainer(model, None, config, workdir=tmp_path)
+    images, columns = _sampler(trainer, None, 6, None, "NHWC")(trainer)
+    import jax
+
+    latent = jax.random.normal(jax.random.key(config.seed + 1), (6, 2))
+    eager = np.asarray(trainer.ema_generator()(latent, training=False))
+    assert columns is None and images.shape == (6, 2, 2, 1)
+    np.testing.assert_allclose(images, eager, rtol=1e-6, atol=1e-7)
