@@ -7,6 +7,7 @@ The writers and the progress bar themselves are tested in ``test_writers.py`` an
 import io
 import struct
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -141,8 +142,6 @@ def test_sample_grids_run_one_compiled_program_with_the_eager_values(tmp_path):
     config = TrainingConfig(steps=1, checkpoint=CheckpointConfig(save_final=False))
     trainer = Trainer(model, None, config, workdir=tmp_path)
     images, columns = _sampler(trainer, None, 6, None, "NHWC")(trainer)
-    import jax
-
     latent = jax.random.normal(jax.random.key(config.seed + 1), (6, 2))
     eager = np.asarray(trainer.ema_generator()(latent, training=False))
     assert columns is None and images.shape == (6, 2, 2, 1)

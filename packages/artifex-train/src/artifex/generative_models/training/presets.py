@@ -249,7 +249,7 @@ def _stylegan2() -> ExperimentConfig:
         style_mixing_prob=0.0,
         # The path-length penalty (weight 2, every 4 iterations) costs quality on 8x8
         # digits at this length: FID-digits 22.2 with it, 14.8 without (1200 iterations,
-        # floor 2.1); set model.pl_weight=2 to train with it.
+        # seed 0, with style mixing; floor 2.1); set model.pl_weight=2 to train with it.
         pl_weight=0.0,
         generator_lr=0.002,
         discriminator_lr=0.002,
