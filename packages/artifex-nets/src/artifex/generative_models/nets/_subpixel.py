@@ -233,14 +233,15 @@ def _dilated_bwd(strides: tuple[int, int], pads: Pads, saved: Any, dy: jax.Array
     x, w = saved
     # d/dx: output pixel i of the dilated-padded input sits at low + s*i; the gradient there
     # is the full correlation of dy with the flipped kernel, i.e. one stride-s convolution.
-    dx_pads = []
+    dx_pads: list[tuple[int, int]] = []
     for axis in range(2):
         k, s, low = w.shape[axis], strides[axis], pads[axis][0]
         n, out = x.shape[1 + axis], dy.shape[1 + axis]
         dx_pads.append((k - 1 - low, s * (n - 1) + 1 + low - out))
-    dx = _conv(dy, _flip_swap(w), strides, dx_pads).astype(x.dtype)
+    adjoint = _flip_swap(w)
+    dx = _conv(dy, adjoint, strides, dx_pads).astype(x.dtype)
     if w.shape[3] < _MIN_PHASE_FEATURES:
-        return dx, _thin_kernel_grad(x, w, dy, strides, pads).astype(w.dtype)
+        return dx, _thin_kernel_grad(x, adjoint, dy, strides, dx_pads).astype(w.dtype)
     # d/dw: the stride-1 weight gradients of the phases (autodiff of the phase form),
     # batch-chunked; each phase's output has about 1/(sh*sw) of dy's pixels.
     pixels = -(-dy.shape[1] // strides[0]) * -(-dy.shape[2] // strides[1])
@@ -249,30 +250,29 @@ def _dilated_bwd(strides: tuple[int, int], pads: Pads, saved: Any, dy: jax.Array
 
 
 def _thin_kernel_grad(
-    x: jax.Array, w: jax.Array, dy: jax.Array, strides: tuple[int, int], pads: Pads
+    x: jax.Array,
+    adjoint: jax.Array,
+    dy: jax.Array,
+    strides: tuple[int, int],
+    adjoint_pads: Sequence[tuple[int, int]],
 ) -> jax.Array:
     """The kernel gradient of a thin ``dilated_conv`` through its adjoint strided convolution.
 
-    ``<dilated_conv(x, w), dy> = <x, conv(dy, flip_swap(w), strides, pads')>`` with
-    ``pads' = (k - 1 - low, s*(m - 1) + low - (n - 1))`` per axis (``m``
-    input pixels, ``n`` output pixels; a negative pad is a crop), so ``dw`` is the
-    flip-swap of that strided convolution's kernel gradient at ``dy`` for cotangent
-    ``x``. Its output features are the layer's inputs, so the contraction is not thin:
+    ``<dilated_conv(x, w), dy> = <x, conv(dy, adjoint, strides, adjoint_pads)>`` with
+    ``adjoint = flip_swap(w)`` and the input gradient's pads (``_dilated_bwd``'s
+    ``dx_pads``: ``(k - 1 - low, s*(m - 1) + low - (n - 1))`` per axis, ``m`` input pixels,
+    ``n`` output pixels; a negative pad is a crop), so ``dw`` is the flip-swap of that
+    strided convolution's kernel gradient at ``dy`` for cotangent ``x``. Its output
+    features are the layer's inputs, so the contraction is not thin:
     XLA:CPU runs it on its fast convolution path, where the phases' kernel gradients with
     3 output features run on the generic one (G 64->3 at 32->64 pixels, ms: 10.4 / 2.3 at
     batch 16, 42.6 / 6.0 at 64, 233 / 40 at 128; benchmarks/results/cpu_speed_session8.md).
     """
-    adjoint_pads = []
-    for axis in range(2):
-        k, s, low = w.shape[axis], strides[axis], pads[axis][0]
-        m, n = x.shape[1 + axis], dy.shape[1 + axis]
-        adjoint_pads.append((k - 1 - low, s * (m - 1) + low - (n - 1)))
 
-    def adjoint(a: jax.Array, b: jax.Array) -> jax.Array:
+    def conv(a: jax.Array, b: jax.Array) -> jax.Array:
         return _conv(a, b, strides, adjoint_pads)
 
-    kernel = _kernel_grad(adjoint, dy, _flip_swap(w), x, pixels=x.shape[1] * x.shape[2])
-    return _flip_swap(kernel)
+    return _flip_swap(_kernel_grad(conv, dy, adjoint, x, pixels=x.shape[1] * x.shape[2]))
 
 
 dilated_conv.defvjp(_dilated_fwd, _dilated_bwd)
